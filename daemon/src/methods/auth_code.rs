@@ -1,0 +1,145 @@
+//! `oidc-auth-code`: authorization code with PKCE (RFC 7636) through the
+//! loopback redirect (RFC 8252).
+//!
+//! Each Pod gets a fresh verifier and state. The browser visits the first
+//! Pod's authorize URL; each callback is matched by state in the pending
+//! registry, which sends the browser on to the next Pod, so one visit answers
+//! them all. The proof is the code, the verifier and the redirect URI: the
+//! Pod redeems the code itself.
+
+use std::time::{Instant, SystemTime};
+
+use openidconnect::{CsrfToken, PkceCodeChallenge};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::{debug, info};
+use url::Url;
+
+use super::{Event, Events, ProofKind, ProofRequest, UserAction};
+use crate::agent::Agent;
+use crate::environment::Environment;
+use crate::error::ProveError;
+use crate::pending::{CallbackPayload, ChainAnswer, LinkSpec};
+
+/// Proves the request through the browser and the loopback server.
+pub async fn prove(
+    agent: &Agent,
+    request: &ProofRequest,
+    events: &Events,
+) -> Result<(), ProveError> {
+    let env = &request.environment;
+    let endpoints = agent.idp().endpoints(env).await?;
+    let redirect_uri = env.redirect_uri();
+
+    let links: Vec<LinkSpec> = request
+        .challenges
+        .iter()
+        .map(|challenge| link(env, &endpoints.authorization, &redirect_uri, &challenge.pod_id))
+        .collect();
+    let Some(first_url) = links.first().map(|link| link.url.clone()) else {
+        return Err(ProveError::InvalidRequest("no challenges".into()));
+    };
+
+    let deadline = Instant::now() + request.timeout;
+    let (_guard, mut answers) =
+        agent.pending().register(&request.id, request.method, &env.name, deadline, links);
+
+    let browser_opened = request.open_browser && agent.browser().open(&first_url);
+    debug!(request_id = %request.id, browser_opened, "authorize url ready");
+    events
+        .send(Event::UserAction(UserAction {
+            pod_ids: request.challenges.iter().map(|c| c.pod_id.clone()).collect(),
+            url: first_url,
+            user_code: None,
+            verification_uri: None,
+            expires_at: SystemTime::now() + request.timeout,
+            browser_opened,
+        }))
+        .await;
+
+    await_answers(request, deadline, &mut answers, events).await?;
+    info!(request_id = %request.id, pods = request.challenges.len(), "auth codes received");
+    Ok(())
+}
+
+/// Forwards one proof per Pod as the callbacks arrive, until all are in, one
+/// fails, or the deadline passes.
+pub(crate) async fn await_answers(
+    request: &ProofRequest,
+    deadline: Instant,
+    answers: &mut tokio::sync::mpsc::UnboundedReceiver<ChainAnswer>,
+    events: &Events,
+) -> Result<(), ProveError> {
+    let mut waiting: Vec<String> = request.challenges.iter().map(|c| c.pod_id.clone()).collect();
+    while !waiting.is_empty() {
+        let answer = tokio::time::timeout_at(deadline.into(), answers.recv()).await;
+        match answer {
+            Ok(Some(ChainAnswer::Proof(proof))) => {
+                waiting.retain(|pod| *pod != proof.pod_id);
+                events.send(Event::Proof(proof)).await;
+            }
+            Ok(Some(ChainAnswer::Failed(error))) => return Err(error),
+            // The registry holds the sender while the chain is registered,
+            // and the guard outlives this loop.
+            Ok(None) => return Err(ProveError::Stopping),
+            Err(_elapsed) => {
+                return Err(ProveError::TimedOut { waited: request.timeout, pods: waiting });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One Pod's link: fresh PKCE verifier and state, the authorize URL, and the
+/// acceptor that checks the callback's issuer and builds the proof.
+fn link(env: &Environment, authorize: &Url, redirect_uri: &str, pod_id: &str) -> LinkSpec {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let state = CsrfToken::new_random();
+
+    let mut url = authorize.clone();
+    url.query_pairs_mut()
+        .append_pair("audience", &env.proof_audience)
+        .append_pair("scope", &env.proof_scope)
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &env.client_id)
+        .append_pair("state", state.secret())
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("code_challenge", challenge.as_str());
+
+    let verifier = SecretString::from(verifier.into_secret());
+    let redirect_uri = redirect_uri.to_owned();
+    let expected_issuer = env.issuer().as_str().to_owned();
+    let pod = pod_id.to_owned();
+    LinkSpec {
+        pod_id: pod_id.to_owned(),
+        key: state.into_secret(),
+        url,
+        acceptor: Box::new(move |payload| match payload {
+            CallbackPayload::AuthCode { code, issuer } => {
+                // RFC 9207: when the IdP names itself, it must be ours, or
+                // the code may come from a mixed-up provider.
+                if let Some(issuer) = issuer {
+                    if issuer.trim_end_matches('/') != expected_issuer.trim_end_matches('/') {
+                        return Err(ProveError::ResponseRejected {
+                            pod_id: pod,
+                            reason: format!(
+                                "callback names issuer {issuer:?}, expected {expected_issuer:?}"
+                            ),
+                        });
+                    }
+                }
+                if code.expose_secret().is_empty() {
+                    return Err(ProveError::ResponseRejected {
+                        pod_id: pod,
+                        reason: "empty code".into(),
+                    });
+                }
+                Ok(ProofKind::AuthCode { code, verifier, redirect_uri })
+            }
+            _ => Err(ProveError::ResponseRejected {
+                pod_id: pod,
+                reason: "a SAML response arrived for an OIDC challenge".into(),
+            }),
+        }),
+    }
+}

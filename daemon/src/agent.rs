@@ -137,9 +137,7 @@ impl Agent {
         match request.method {
             Method::DeviceCode => methods::device_code::prove(self, request, events).await,
             Method::AuthCode => methods::auth_code::prove(self, request, events).await,
-            Method::Saml => Err(ProveError::InvalidRequest(
-                "method saml is not available in this version of podauthd".into(),
-            )),
+            Method::Saml => methods::saml::prove(self, request, events).await,
         }
     }
 

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use crate::error::ProveError;
+use crate::methods::saml::ResponseSummary;
 use crate::methods::{Method, Proof, ProofKind};
 
 /// What the browser brought back for one link.
@@ -30,12 +31,20 @@ pub enum CallbackPayload {
         /// The `iss` parameter.
         issuer: Option<String>,
     },
-    /// SAML: the posted form.
+    /// SAML: the posted form, and what the agent read from the response.
     Saml {
-        /// The `SAMLResponse` value.
+        /// The `SAMLResponse` value, as posted.
         response: SecretString,
         /// The `RelayState` value.
         relay_state: String,
+        /// `InResponseTo` and status, read from the decoded response.
+        summary: ResponseSummary,
+    },
+    /// A post that can never be accepted (for example over the size limit);
+    /// it fails the request with the reason.
+    Invalid {
+        /// Why.
+        reason: String,
     },
     /// The IdP refused, with its error code and description.
     Refused {

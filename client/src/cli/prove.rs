@@ -25,6 +25,15 @@ pub(crate) struct ProveArgs {
     #[arg(long = "client-id", value_name = "CID")]
     client_ids: Vec<String>,
 
+    /// saml: the Pod's SAMLRequest (HTTP-Redirect encoding), @FILE to read it
+    /// from a file, or - for stdin; once per Pod, in order
+    #[arg(long = "saml-request", value_name = "VALUE")]
+    saml_requests: Vec<String>,
+
+    /// saml: the IdP single sign-on URL [default: the environment's]
+    #[arg(long, value_name = "URL")]
+    idp_sso_url: Option<String>,
+
     /// Auth environment [default: the agent's default]
     #[arg(long, value_name = "NAME", default_value = "")]
     environment: String,
@@ -84,8 +93,69 @@ pub(crate) async fn prove(mut client: Client, args: ProveArgs) -> Result<(), Fai
     Ok(())
 }
 
-/// One challenge per Pod; one client id serves all Pods, or one per Pod.
+/// One challenge per Pod: SAML requests for `saml`, client ids otherwise.
 fn challenges(args: &ProveArgs) -> Result<Vec<pb::Challenge>, Failure> {
+    if args.method == podauth::methods::SAML {
+        if !args.client_ids.is_empty() {
+            return Err(Failure::usage("method saml takes --saml-request, not --client-id"));
+        }
+        return saml_challenges(args);
+    }
+    if !args.saml_requests.is_empty() || args.idp_sso_url.is_some() {
+        return Err(Failure::usage("--saml-request and --idp-sso-url go with --method saml"));
+    }
+    oidc_challenges(args)
+}
+
+/// One SAML request per Pod, each given inline, as @FILE, or as - (stdin).
+fn saml_challenges(args: &ProveArgs) -> Result<Vec<pb::Challenge>, Failure> {
+    if args.saml_requests.len() != args.pods.len() {
+        return Err(Failure::usage(format!(
+            "{} --saml-request values for {} --pod values; give one per Pod",
+            args.saml_requests.len(),
+            args.pods.len()
+        )));
+    }
+    if args.saml_requests.iter().filter(|v| *v == "-").count() > 1 {
+        return Err(Failure::usage("only one --saml-request can be read from stdin"));
+    }
+
+    args.pods
+        .iter()
+        .zip(&args.saml_requests)
+        .map(|(pod, value)| {
+            let saml_request = read_value(value)?;
+            Ok(pb::Challenge {
+                pod_id: pod.clone(),
+                kind: Some(pb::challenge::Kind::Saml(pb::SamlChallenge {
+                    saml_request,
+                    idp_sso_url: args.idp_sso_url.clone().unwrap_or_default(),
+                })),
+            })
+        })
+        .collect()
+}
+
+/// `VALUE`, `@FILE` or `-`, trimmed.
+fn read_value(value: &str) -> Result<String, Failure> {
+    let text = if value == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| Failure::usage(format!("cannot read the SAML request from stdin: {e}")))?
+    } else if let Some(path) = value.strip_prefix('@') {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read the SAML request from {path}: {e}")))?
+    } else {
+        value.to_owned()
+    };
+    let text = text.trim().to_owned();
+    if text.is_empty() {
+        return Err(Failure::usage(format!("the SAML request from {value:?} is empty")));
+    }
+    Ok(text)
+}
+
+/// One client id serves all Pods, or one per Pod.
+fn oidc_challenges(args: &ProveArgs) -> Result<Vec<pb::Challenge>, Failure> {
     let ids = &args.client_ids;
     let client_id_of = |index: usize| -> Result<&str, Failure> {
         match ids.len() {

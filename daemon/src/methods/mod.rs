@@ -6,6 +6,7 @@
 
 pub mod auth_code;
 pub mod device_code;
+pub mod saml;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};

@@ -4,6 +4,9 @@
 
 mod callback;
 mod pages;
+mod saml;
+
+pub use saml::MAX_SAML_RESPONSE_BYTES;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -11,12 +14,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::environment::{AUTH_CODE_CALLBACK_PATH, Environments};
+use crate::environment::{AUTH_CODE_CALLBACK_PATH, Environments, SAML_ACS_PATH};
 use crate::error::Error;
 use crate::pending::Pending;
 
@@ -25,6 +28,7 @@ pub fn router(pending: Arc<Pending>) -> Router {
     Router::new()
         .route("/", get(pages::index))
         .route(AUTH_CODE_CALLBACK_PATH, get(callback::auth_code))
+        .route(SAML_ACS_PATH, post(saml::acs).get(saml::get_not_allowed))
         .fallback(pages::not_found)
         .with_state(pending)
 }

@@ -1,6 +1,7 @@
 //! `podauthd`: parses flags, sets up logging, runs the daemon until SIGTERM
 //! or Ctrl-C, and maps the outcome to an exit code.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -83,5 +84,12 @@ fn init_logging(verbose: u8) {
         _ => "podauthd=trace,debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only for a person at a terminal; journald and log files get
+    // plain text.
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
 }

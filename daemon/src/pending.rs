@@ -3,10 +3,12 @@
 //! A request that needs the loopback server registers a *chain*: one link per
 //! Pod, each with its own single-use key (OIDC `state` or SAML `RelayState`)
 //! and the URL that starts it at the IdP. A callback is matched to its link
-//! by key alone; the link's acceptor turns the callback into a proof, and the
-//! browser is sent on to the next unanswered link, so one visit answers every
-//! Pod. Everything about a chain lives here and goes away when its
-//! [`ChainGuard`] is dropped: on success, failure, deadline or client exit.
+//! by key alone, on its method's own route (a SAML RelayState means nothing
+//! to the OIDC callback, nor an OIDC state to the SAML ACS); the link's
+//! acceptor turns the callback into a proof, and the browser is sent on to
+//! the next unanswered link, so one visit answers every Pod. Everything
+//! about a chain lives here and goes away when its [`ChainGuard`] is
+//! dropped: on success, failure, deadline or client exit.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,9 +224,11 @@ impl Pending {
         (ChainGuard { pending: Arc::clone(self), chain: chain_id }, receiver)
     }
 
-    /// Answers the link whose key is `key`. The key is consumed whatever the
-    /// outcome; an unknown key changes nothing.
-    pub fn answer(&self, key: &str, payload: CallbackPayload) -> CallbackOutcome {
+    /// Answers the link whose key is `key`, for a callback that arrived on
+    /// the route of method `route`. The key is consumed whatever the
+    /// outcome; an unknown key, or the key of another method's chain,
+    /// changes nothing.
+    pub fn answer(&self, key: &str, route: Method, payload: CallbackPayload) -> CallbackOutcome {
         let (chain_id, index, acceptor, pod_id, answers) = {
             let mut inner = self.lock();
             let Some(&(chain_id, index)) = inner.keys.get(key) else {
@@ -233,6 +237,11 @@ impl Pending {
             let Some(chain) = inner.chains.get_mut(&chain_id) else {
                 return CallbackOutcome::Unknown;
             };
+            if chain.method != route {
+                // An OIDC state posted to the SAML ACS, or a RelayState
+                // sent to the OIDC callback: not a key of that route.
+                return CallbackOutcome::Unknown;
+            }
             if chain.deadline <= Instant::now() {
                 // The owner is about to time out and drop the chain.
                 return CallbackOutcome::Unknown;
@@ -346,6 +355,11 @@ mod tests {
         }
     }
 
+    /// A callback on the auth-code route, where these chains belong.
+    fn callback(pending: &Pending, key: &str, payload: CallbackPayload) -> CallbackOutcome {
+        pending.answer(key, Method::AuthCode, payload)
+    }
+
     fn code(value: &str) -> CallbackPayload {
         CallbackPayload::AuthCode { code: SecretString::from(value), issuer: None }
     }
@@ -364,13 +378,13 @@ mod tests {
         let pending = Pending::new();
         let (_guard, mut answers) = register(&pending, &["a", "b", "c"]);
 
-        assert!(
-            matches!(pending.answer("a", code("1")), CallbackOutcome::Next(u) if u.as_str().ends_with("state=b"))
-        );
-        assert!(
-            matches!(pending.answer("b", code("2")), CallbackOutcome::Next(u) if u.as_str().ends_with("state=c"))
-        );
-        assert!(matches!(pending.answer("c", code("3")), CallbackOutcome::Finished));
+        let next = |outcome| match outcome {
+            CallbackOutcome::Next(url) => url.to_string(),
+            other => panic!("expected the next link, got {other:?}"),
+        };
+        assert!(next(callback(&pending, "a", code("1"))).ends_with("state=b"));
+        assert!(next(callback(&pending, "b", code("2"))).ends_with("state=c"));
+        assert!(matches!(callback(&pending, "c", code("3")), CallbackOutcome::Finished));
 
         for expected in ["1", "2", "3"] {
             let Ok(ChainAnswer::Proof(proof)) = answers.try_recv() else { panic!("no proof") };
@@ -384,10 +398,10 @@ mod tests {
         let pending = Pending::new();
         let (_guard, _answers) = register(&pending, &["a", "b"]);
 
-        assert!(matches!(pending.answer("zzz", code("x")), CallbackOutcome::Unknown));
+        assert!(matches!(callback(&pending, "zzz", code("x")), CallbackOutcome::Unknown));
         assert_eq!(pending.waiting_keys(), 2);
-        assert!(matches!(pending.answer("a", code("1")), CallbackOutcome::Next(_)));
-        assert!(matches!(pending.answer("a", code("1")), CallbackOutcome::Unknown));
+        assert!(matches!(callback(&pending, "a", code("1")), CallbackOutcome::Next(_)));
+        assert!(matches!(callback(&pending, "a", code("1")), CallbackOutcome::Unknown));
         assert_eq!(pending.waiting_keys(), 1);
     }
 
@@ -398,13 +412,24 @@ mod tests {
         let (_other, _other_answers) = register(&pending, &["x"]);
 
         let refused = CallbackPayload::Refused { error: "access_denied".into(), description: None };
-        assert!(matches!(pending.answer("a", refused), CallbackOutcome::Failed(_)));
+        assert!(matches!(callback(&pending, "a", refused), CallbackOutcome::Failed(_)));
         assert!(matches!(
             answers.try_recv(),
             Ok(ChainAnswer::Failed(ProveError::IdpRefused { .. }))
         ));
-        assert!(matches!(pending.answer("b", code("2")), CallbackOutcome::Unknown));
+        assert!(matches!(callback(&pending, "b", code("2")), CallbackOutcome::Unknown));
         assert_eq!(pending.waiting_keys(), 1, "the other request still waits");
+    }
+
+    #[test]
+    fn keys_answer_only_on_their_methods_route() {
+        let pending = Pending::new();
+        let (_guard, _answers) = register(&pending, &["a"]);
+
+        let payload = CallbackPayload::Invalid { reason: "posted to the SAML ACS".into() };
+        assert!(matches!(pending.answer("a", Method::Saml, payload), CallbackOutcome::Unknown));
+        assert_eq!(pending.waiting_keys(), 1, "the key was not consumed");
+        assert!(matches!(callback(&pending, "a", code("1")), CallbackOutcome::Finished));
     }
 
     #[test]
@@ -414,6 +439,6 @@ mod tests {
         assert_eq!(pending.snapshot().len(), 1);
         drop(guard);
         assert!(pending.snapshot().is_empty());
-        assert!(matches!(pending.answer("a", code("1")), CallbackOutcome::Unknown));
+        assert!(matches!(callback(&pending, "a", code("1")), CallbackOutcome::Unknown));
     }
 }

@@ -27,7 +27,10 @@ pub(crate) fn raw_request(message: pb::ProveRequest) -> Result<RawRequest, Prove
                 Some(pb::challenge::Kind::Saml(saml)) => ChallengeKind::Saml {
                     request: saml.saml_request,
                     sso_url: parse_optional_url(&saml.idp_sso_url).map_err(|e| {
-                        ProveError::InvalidRequest(format!("challenge {index}: idp_sso_url: {e}"))
+                        ProveError::InvalidRequest(format!(
+                            "challenge {index} (pod {:?}): idp_sso_url: {e}",
+                            challenge.pod_id
+                        ))
                     })?,
                 },
                 None => {

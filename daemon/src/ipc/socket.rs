@@ -9,6 +9,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use podauth_proto::{MAX_SOCKET_PATH_BYTES, SocketPathError};
 use tokio::net::UnixListener;
 use tracing::{info, warn};
 
@@ -56,6 +57,14 @@ impl BoundSocket {
 
 /// Binds the agent's socket at `path` for user `uid`.
 pub fn bind(path: &Path, uid: u32) -> Result<BoundSocket, Error> {
+    // Checked here too, before anything is created: a `--socket` flag does
+    // not pass through the path rule, and the kernel's error names no
+    // length.
+    let len = path.as_os_str().len();
+    if len > MAX_SOCKET_PATH_BYTES {
+        return Err(SocketPathError::TooLong { path: path.to_owned(), len }.into());
+    }
+
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("/"));
     prepare_dir(dir, uid)?;
     clear_stale(path)?;
@@ -206,6 +215,16 @@ mod tests {
         let err = bind(&path, uid()).unwrap_err();
         assert!(matches!(err, Error::NotASocket { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    }
+
+    #[tokio::test]
+    async fn too_long_path_is_refused_before_anything_is_created() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("d").join("s".repeat(MAX_SOCKET_PATH_BYTES));
+        let err = bind(&path, uid()).unwrap_err();
+        let len = path.as_os_str().len();
+        assert!(err.to_string().contains(&format!("{len} bytes")), "{err}");
+        assert!(!tmp.path().join("d").exists());
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use tracing::{debug, instrument};
 
 use super::pages;
+use crate::methods::Method;
 use crate::pending::{CallbackOutcome, CallbackPayload, Pending};
 
 /// Longest `state` the agent ever issues is 22 bytes; this bounds junk.
@@ -59,7 +60,7 @@ pub(super) async fn auth_code(
         }
     };
 
-    let outcome = pending.answer(&state, payload);
+    let outcome = pending.answer(&state, Method::AuthCode, payload);
     debug!(outcome = outcome_name(&outcome), "callback answered");
     pages::outcome(outcome)
 }

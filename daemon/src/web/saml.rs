@@ -18,8 +18,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::{debug, instrument};
 
 use super::pages;
+use crate::methods::Method;
 use crate::methods::saml::decode_response;
-use crate::pending::{CallbackPayload, Pending};
+use crate::pending::{CallbackOutcome, CallbackPayload, Pending};
 
 /// Largest `SAMLResponse` accepted, encoded. Responses for users in many
 /// groups run to hundreds of KiB; this admits them with room to spare.
@@ -66,23 +67,28 @@ pub(super) async fn acs(
         Ok(form) => form,
         Err(reason) => return pages::bad_request(&reason),
     };
-    let Some(relay_state) = form.relay_state else {
-        return pages::bad_request("the post carries no RelayState");
-    };
 
-    if form.response_too_large {
-        let reason = format!(
-            "the IdP posted a SAML response over the limit of {MAX_SAML_RESPONSE_BYTES} bytes"
-        );
-        let outcome =
-            pending.answer(&relay_state, CallbackPayload::Invalid { reason: reason.clone() });
-        debug!(
-            known = !matches!(outcome, crate::pending::CallbackOutcome::Unknown),
-            "oversized saml post"
-        );
+    // Too large is decided before anything else: a body cut short at
+    // MAX_BODY_BYTES may have lost its RelayState, and is still too large.
+    if form.response_too_large || form.body_too_large {
+        let reason = if form.response_too_large {
+            format!(
+                "the IdP posted a SAML response over the limit of {MAX_SAML_RESPONSE_BYTES} bytes"
+            )
+        } else {
+            format!("the post is over the limit of {MAX_BODY_BYTES} bytes")
+        };
+        let known = form.relay_state.is_some_and(|relay_state| {
+            let payload = CallbackPayload::Invalid { reason: reason.clone() };
+            !matches!(pending.answer(&relay_state, Method::Saml, payload), CallbackOutcome::Unknown)
+        });
+        debug!(known, "oversized saml post");
         return pages::page(StatusCode::PAYLOAD_TOO_LARGE, "Response too large", &reason);
     }
 
+    let Some(relay_state) = form.relay_state else {
+        return pages::bad_request("the post carries no RelayState");
+    };
     let Some(response) = form.saml_response else {
         return pages::bad_request("the post carries no SAMLResponse");
     };
@@ -92,7 +98,7 @@ pub(super) async fn acs(
     };
 
     let payload = CallbackPayload::Saml { response, relay_state: relay_state.clone(), summary };
-    pages::outcome(pending.answer(&relay_state, payload))
+    pages::outcome(pending.answer(&relay_state, Method::Saml, payload))
 }
 
 /// The two fields of the form that matter.
@@ -101,6 +107,8 @@ struct PostedForm {
     saml_response: Option<SecretString>,
     relay_state: Option<String>,
     response_too_large: bool,
+    /// The body went past `MAX_BODY_BYTES` and was not read to its end.
+    body_too_large: bool,
 }
 
 /// Reads `application/x-www-form-urlencoded` field by field, keeping at most
@@ -114,7 +122,9 @@ async fn read_form(body: Body) -> Result<PostedForm, String> {
         read += chunk.len();
         parser.feed(&chunk)?;
         if read > MAX_BODY_BYTES {
-            break;
+            let mut form = parser.finish()?;
+            form.body_too_large = true;
+            return Ok(form);
         }
     }
     parser.finish()
@@ -228,6 +238,19 @@ mod tests {
         let form = parse(&[b"SAMLResponse=", &big, b"&RelayState=abc"]).unwrap();
         assert!(form.response_too_large && form.saml_response.is_none());
         assert_eq!(form.relay_state.as_deref(), Some("abc"));
+    }
+
+    #[tokio::test]
+    async fn body_cut_short_is_too_large_though_its_relay_state_was_not_read() {
+        let megabyte = axum::body::Bytes::from(vec![b'A'; 1024 * 1024]);
+        let mut chunks = vec![axum::body::Bytes::from_static(b"SAMLResponse=")];
+        chunks.extend(std::iter::repeat_n(megabyte, MAX_BODY_BYTES / (1024 * 1024) + 1));
+        chunks.push(axum::body::Bytes::from_static(b"&RelayState=abc"));
+        let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+
+        let form = read_form(Body::from_stream(stream)).await.unwrap();
+        assert!(form.body_too_large && form.response_too_large);
+        assert_eq!(form.relay_state, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use podauth_proto::v1::FILE_DESCRIPTOR_SET;
 use podauth_proto::v1::agent_server::AgentServer;
@@ -66,6 +67,14 @@ pub async fn run(
         let _ = stop.send(true);
     });
     info!(socket = %socket_path.display(), callback_url, pid = std::process::id(), "ready");
+
+    // Probing the keyring may take seconds; do it after ready, so Status
+    // can report the store and the first GetToken need not wait for it.
+    let probing = Arc::clone(&agent);
+    tokio::spawn(async move {
+        let store = probing.sessions().open_store().await;
+        info!(backend = store.backend(), reason = store.reason(), "session store ready");
+    });
 
     let (grpc, http) = tokio::join!(grpc, http);
     grpc?;

@@ -3,6 +3,7 @@
 
 mod output;
 mod prove;
+mod session;
 mod status;
 
 use std::path::PathBuf;
@@ -31,6 +32,12 @@ enum Command {
     Methods(status::MethodsArgs),
     /// Prove your identity to one or more Pods
     Prove(prove::ProveArgs),
+    /// Sign in once for every tool: the agent keeps and refreshes the session
+    Login(session::LoginArgs),
+    /// Print a valid access token of the session, for `$(podauth token)`
+    Token(session::TokenArgs),
+    /// End the session: revoke it at the IdP and forget it
+    Logout(session::LogoutArgs),
 }
 
 /// Exit codes; distinct so that scripts can tell the cases apart.
@@ -46,6 +53,8 @@ pub(crate) enum Exit {
     NotRunning = 3,
     /// The agent or the IdP refused, or the user did not finish in time.
     ProofFailed = 4,
+    /// There is no session, or it ended: run `podauth login`.
+    NotLoggedIn = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -61,6 +70,9 @@ pub(crate) async fn run(args: Args) -> Exit {
             Command::Status(command) => status::status(client, command).await,
             Command::Methods(command) => status::methods(client, command).await,
             Command::Prove(command) => prove::prove(client, command).await,
+            Command::Login(command) => session::login(client, command).await,
+            Command::Token(command) => session::token(client, command).await,
+            Command::Logout(command) => session::logout(client, command).await,
         },
         Err(error) => Err(error.into()),
     };
@@ -119,6 +131,9 @@ impl From<ClientError> for Failure {
             ClientError::SocketPath(_) => Self { message, hint: None, exit: Exit::Usage },
             ClientError::Status(status) => match status.code() {
                 tonic::Code::InvalidArgument => Self { message, hint: None, exit: Exit::Usage },
+                tonic::Code::Unauthenticated => {
+                    Self { message, hint: None, exit: Exit::NotLoggedIn }
+                }
                 tonic::Code::Unavailable if status.message().is_empty() => Self {
                     message: "the agent closed the connection (is the socket another user's?)"
                         .into(),

@@ -175,13 +175,17 @@ fn oidc_challenges(args: &ProveArgs) -> Result<Vec<pb::Challenge>, Failure> {
         .collect()
 }
 
-fn print_action(action: &pb::UserAction) {
-    let pods = action.pod_ids.join(", ");
+pub(super) fn print_action(action: &pb::UserAction) {
+    let purpose = if action.pod_ids.is_empty() {
+        "To sign in".to_owned()
+    } else {
+        format!("To prove your identity to {}", action.pod_ids.join(", "))
+    };
     if action.user_code.is_empty() {
-        eprintln!("To prove your identity to {pods}, open in a browser:\n  {}", action.url);
+        eprintln!("{purpose}, open in a browser:\n  {}", action.url);
     } else {
         eprintln!(
-            "To prove your identity to {pods}, open in a browser:\n  {}\nand confirm the code {}",
+            "{purpose}, open in a browser:\n  {}\nand confirm the code {}",
             action.url, action.user_code
         );
     }
@@ -211,7 +215,7 @@ fn print_proof(proof: &pb::Proof) {
     }
 }
 
-fn action_json(action: &pb::UserAction) -> Value {
+pub(super) fn action_json(action: &pb::UserAction) -> Value {
     json!({
         "pod_ids": action.pod_ids,
         "url": action.url,

@@ -93,6 +93,27 @@ impl Agent {
         Arc::clone(&self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
+    /// Puts a reloaded config in force for requests that start from now
+    /// on. The loopback ports and the session store stay as they were at
+    /// start: changing those needs a restart, which is logged.
+    pub fn replace_config(&self, config: Config) {
+        let old = self.config();
+        let ports = |c: &Config| {
+            let mut ports: Vec<(String, u16)> =
+                c.environments.iter().map(|e| (e.redirect_host.clone(), e.redirect_port)).collect();
+            ports.sort();
+            ports.dedup();
+            ports
+        };
+        if ports(&old) != ports(&config) {
+            tracing::warn!("callback hosts or ports changed; they take effect after a restart");
+        }
+        if old.token_store != config.token_store || old.state_dir != config.state_dir {
+            tracing::warn!("token store settings changed; they take effect after a restart");
+        }
+        *self.config.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(config);
+    }
+
     /// The IdP client.
     pub fn idp(&self) -> &Idp {
         &self.idp

@@ -21,5 +21,5 @@ pub mod tokens;
 pub mod web;
 
 pub use config::Config;
-pub use daemon::run;
+pub use daemon::{ConfigLoader, Lifecycle, Listener, run};
 pub use error::{Error, ProveError, TokenError};

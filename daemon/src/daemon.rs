@@ -51,7 +51,11 @@ impl<S> std::fmt::Debug for Lifecycle<S> {
 }
 
 /// Runs the daemon until `lifecycle.shutdown` resolves.
-pub async fn run<S>(config: Config, listener: Listener, lifecycle: Lifecycle<S>) -> Result<(), Error>
+pub async fn run<S>(
+    config: Config,
+    listener: Listener,
+    lifecycle: Lifecycle<S>,
+) -> Result<(), Error>
 where
     S: Future<Output = ()> + Send + 'static,
 {
@@ -62,14 +66,19 @@ where
             (listener, path, Some(cleanup))
         }
         Listener::Activated(listener, path) => {
-            let io = |source| Error::Io { operation: "cannot use the socket passed for", path: path.clone(), source };
+            let io = |source| Error::Io {
+                operation: "cannot use the socket passed for",
+                path: path.clone(),
+                source,
+            };
             listener.set_nonblocking(true).map_err(io)?;
             (UnixListener::from_std(listener).map_err(io)?, path, None)
         }
     };
     let web_listeners = web::bind(&config.environments).await?;
 
-    let callback_url = config.environments.get(None).map(|env| env.loopback_base()).unwrap_or_default();
+    let callback_url =
+        config.environments.get(None).map(|env| env.loopback_base()).unwrap_or_default();
     let agent = Agent::new(config, socket_path.clone()).map_err(|e| Error::Io {
         operation: "cannot set up the http client for",
         path: socket_path.clone(),
@@ -121,7 +130,11 @@ where
 
     let (grpc, http) = tokio::join!(grpc, http);
     grpc?;
-    http.map_err(|source| Error::Io { operation: "loopback server failed for", path: socket_path, source })?;
+    http.map_err(|source| Error::Io {
+        operation: "loopback server failed for",
+        path: socket_path,
+        source,
+    })?;
     info!("stopped");
     Ok(())
 }

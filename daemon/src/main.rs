@@ -79,11 +79,8 @@ fn run(args: Args) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let (reload_tx, reload) = mpsc::channel(1);
-        let lifecycle = Lifecycle {
-            shutdown: shutdown_signal(),
-            reload,
-            load_config: Box::new(load_config),
-        };
+        let lifecycle =
+            Lifecycle { shutdown: shutdown_signal(), reload, load_config: Box::new(load_config) };
         tokio::spawn(reload_signal(reload_tx));
         podauthd::run(config, listener, lifecycle).await
     })?;
@@ -149,7 +146,8 @@ fn init_logging(format: Option<LogFormat>, verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // systemd sets JOURNAL_STREAM for services whose output goes to the journal.
     let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some();
-    let format = format.unwrap_or(if under_systemd { LogFormat::Journal } else { LogFormat::Human });
+    let format =
+        format.unwrap_or(if under_systemd { LogFormat::Journal } else { LogFormat::Human });
 
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
@@ -159,7 +157,8 @@ fn init_logging(format: Option<LogFormat>, verbose: u8) {
             Ok(journal) => {
                 use tracing_subscriber::layer::SubscriberExt;
                 use tracing_subscriber::util::SubscriberInitExt;
-                let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+                let filter =
+                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
                 tracing_subscriber::registry().with(filter).with(journal).init();
             }
             Err(error) => {

@@ -1,10 +1,14 @@
 //! The command line: arguments, dispatch, and how failures become messages
 //! and exit codes.
 
+mod generate;
 mod output;
 mod prove;
+mod service;
 mod session;
 mod status;
+mod task;
+mod waiting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +18,12 @@ use podauth::{Client, ClientError};
 
 /// Prove your identity to Pods through the podauth agent.
 #[derive(Debug, Parser)]
-#[command(name = "podauth", version, about, propagate_version = true)]
+#[command(
+    name = "podauth",
+    version,
+    about = "Prove your identity to Pods through the podauth agent",
+    propagate_version = true
+)]
 pub(crate) struct Args {
     /// Agent socket [default: $PODAUTH_SOCK, else $XDG_RUNTIME_DIR/podauth/agent.sock]
     #[arg(long, global = true, value_name = "PATH")]
@@ -38,6 +47,14 @@ enum Command {
     Token(session::TokenArgs),
     /// End the session: revoke it at the IdP and forget it
     Logout(session::LogoutArgs),
+    /// Install, remove or inspect the user service that starts podauthd at login
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
 }
 
 /// Exit codes; distinct so that scripts can tell the cases apart.
@@ -65,16 +82,15 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command and reports its failure on stderr.
 pub(crate) async fn run(args: Args) -> Exit {
-    let result = match connect(args.socket).await {
-        Ok(client) => match args.command {
-            Command::Status(command) => status::status(client, command).await,
-            Command::Methods(command) => status::methods(client, command).await,
-            Command::Prove(command) => prove::prove(client, command).await,
-            Command::Login(command) => session::login(client, command).await,
-            Command::Token(command) => session::token(client, command).await,
-            Command::Logout(command) => session::logout(client, command).await,
+    let result = match args.command {
+        // Commands that need no agent.
+        Command::Service(command) => service::run(command).await,
+        Command::Completions(command) => generate::completions(command),
+        Command::Man => generate::man(),
+        command => match connect(args.socket).await {
+            Ok(client) => with_agent(client, command).await,
+            Err(error) => Err(error.into()),
         },
-        Err(error) => Err(error.into()),
     };
 
     match result {
@@ -85,6 +101,20 @@ pub(crate) async fn run(args: Args) -> Exit {
                 eprintln!("hint: {hint}");
             }
             failure.exit
+        }
+    }
+}
+
+async fn with_agent(client: Client, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Status(command) => status::status(client, command).await,
+        Command::Methods(command) => status::methods(client, command).await,
+        Command::Prove(command) => prove::prove(client, command).await,
+        Command::Login(command) => session::login(client, command).await,
+        Command::Token(command) => session::token(client, command).await,
+        Command::Logout(command) => session::logout(client, command).await,
+        Command::Service(_) | Command::Completions(_) | Command::Man => {
+            Err(Failure::other("internal: command dispatched twice"))
         }
     }
 }

@@ -6,7 +6,8 @@ use podauth::Client;
 use podauth::v1::{self as pb, login_event};
 use serde_json::json;
 
-use super::prove::{action_json, print_action};
+use super::prove::action_json;
+use super::waiting::{Display, Spinner, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -30,6 +31,10 @@ pub(crate) struct LoginArgs {
     /// Print one JSON document
     #[arg(long)]
     json: bool,
+
+    /// Do not draw a QR code of the device-code page
+    #[arg(long)]
+    no_qr: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -61,19 +66,44 @@ pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Fai
         timeout_seconds: args.timeout,
         open_browser: Some(!args.no_browser),
     };
+    let display = Display { qr: !args.no_qr };
     let mut stream = client.login(request).await?;
     let mut actions = Vec::new();
     let mut done = None;
-    while let Some(event) = stream.message().await.map_err(podauth::ClientError::from)? {
+    let mut spinner: Option<Spinner> = None;
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        let message = tokio::select! {
+            message = stream.message() => message,
+            _ = ticker.tick() => {
+                if let Some(spinner) = &spinner {
+                    spinner.tick();
+                }
+                continue;
+            }
+        };
+        let event = match message {
+            Ok(Some(event)) => event,
+            Ok(None) => break,
+            Err(status) => {
+                spinner.map(Spinner::finish);
+                return Err(podauth::ClientError::from(status).into());
+            }
+        };
         match event.event {
             Some(login_event::Event::UserAction(action)) => {
-                print_action(&action);
+                display.action(&action);
+                spinner = Some(Spinner::start(
+                    "waiting for you to sign in",
+                    unix_time(action.expires_at_unix),
+                ));
                 actions.push(action);
             }
             Some(login_event::Event::Done(finished)) => done = Some(finished),
             None => {}
         }
     }
+    spinner.map(Spinner::finish);
     let Some(done) = done else {
         return Err(Failure::other("the agent ended the login without saying it finished"));
     };

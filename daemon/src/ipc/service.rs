@@ -159,6 +159,19 @@ impl AgentRpc for AgentService {
             callback_url: status.callback_url,
             default_environment: environments.default_name().to_owned(),
             environments: environments.names(),
+            environment_details: environments
+                .iter()
+                .map(|e| pb::EnvironmentInfo {
+                    name: e.name.clone(),
+                    client_id: e.client_id.clone(),
+                    issuer: e.issuer().to_string(),
+                    saml_sso_url: e
+                        .saml_sso_url
+                        .as_ref()
+                        .map(|u| u.to_string())
+                        .unwrap_or_default(),
+                })
+                .collect(),
             pending: status
                 .pending
                 .into_iter()

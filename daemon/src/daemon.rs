@@ -7,6 +7,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use podauth_proto::v1::FILE_DESCRIPTOR_SET;
 use podauth_proto::v1::agent_server::AgentServer;
 use tokio::net::UnixListener;
@@ -17,6 +18,7 @@ use tracing::{info, warn};
 use crate::agent::Agent;
 use crate::config::Config;
 use crate::error::Error;
+use crate::ipc::authority::AuthorityFix;
 use crate::ipc::service::AgentService;
 use crate::ipc::{peer, socket};
 use crate::web;
@@ -99,11 +101,13 @@ where
     let service = AgentService::new(agent.clone(), callback_url.clone(), stopping.clone());
 
     let mut grpc_stopping = stopping.clone();
+    // grpc-core clients send the socket path as `:authority`; see `AuthorityFix`.
+    let incoming = peer::incoming(listener, uid).map(|stream| stream.map(AuthorityFix::new));
     let grpc = Server::builder()
         .add_service(health_service)
         .add_service(reflection)
         .add_service(AgentServer::new(service))
-        .serve_with_incoming_shutdown(peer::incoming(listener, uid), async move {
+        .serve_with_incoming_shutdown(incoming, async move {
             let _ = grpc_stopping.wait_for(|stop| *stop).await;
         });
     let http = web::serve(web_listeners, web::router(agent.pending().clone()), stopping);

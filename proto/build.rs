@@ -4,8 +4,12 @@
 use std::path::PathBuf;
 
 /// Messages whose fields include codes, verifiers or SAML responses.
-const SECRET_MESSAGES: [&str; 3] =
-    [".podauth.v1.DeviceCodeProof", ".podauth.v1.AuthCodeProof", ".podauth.v1.SamlProof"];
+const SECRET_MESSAGES: [&str; 4] = [
+    ".podauth.v1.DeviceCodeProof",
+    ".podauth.v1.AuthCodeProof",
+    ".podauth.v1.SamlProof",
+    ".podauth.v1.GetTokenResponse",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = ["podauth/v1/agent.proto"];

@@ -121,6 +121,27 @@ impl Client {
         Ok(self.rpc.prove(request).await?.into_inner())
     }
 
+    /// Starts a login for the shared session; a user action, then done.
+    pub async fn login(
+        &mut self,
+        request: pb::LoginRequest,
+    ) -> Result<tonic::Streaming<pb::LoginEvent>, ClientError> {
+        Ok(self.rpc.login(request).await?.into_inner())
+    }
+
+    /// A valid access token of the shared session of `environment` (empty:
+    /// the agent's default).
+    pub async fn token(&mut self, environment: &str) -> Result<pb::GetTokenResponse, ClientError> {
+        let request = pb::GetTokenRequest { environment: environment.to_owned() };
+        Ok(self.rpc.get_token(request).await?.into_inner())
+    }
+
+    /// Ends the shared session of `environment`.
+    pub async fn logout(&mut self, environment: &str) -> Result<pb::LogoutResponse, ClientError> {
+        let request = pb::LogoutRequest { environment: environment.to_owned() };
+        Ok(self.rpc.logout(request).await?.into_inner())
+    }
+
     /// Runs a proof to the end and collects its user actions and proofs.
     pub async fn prove_all(&mut self, request: pb::ProveRequest) -> Result<Outcome, ClientError> {
         let mut stream = self.prove(request).await?;

@@ -10,10 +10,13 @@ use std::time::{Duration, Instant};
 
 use crate::browser::BrowserCommand;
 use crate::config::{Config, MAX_REQUEST_TIMEOUT};
+use crate::environment::Environment;
 use crate::error::ProveError;
 use crate::idp::Idp;
 use crate::methods::{self, Challenge, ChallengeKind, Events, Method, ProofRequest};
 use crate::pending::{Pending, PendingSummary};
+use crate::tokens::store::FileStore;
+use crate::tokens::{SessionSummary, Sessions};
 
 /// Most Pods one request may name.
 pub const MAX_CHALLENGES: usize = 256;
@@ -48,6 +51,10 @@ pub struct StatusSnapshot {
     pub config: Arc<Config>,
     /// Waiting requests.
     pub pending: Vec<PendingSummary>,
+    /// Sessions held.
+    pub sessions: Vec<SessionSummary>,
+    /// The session store's backend and why it was chosen, once opened.
+    pub store: Option<(&'static str, String)>,
 }
 
 /// Shared state of the daemon.
@@ -56,6 +63,7 @@ pub struct Agent {
     config: RwLock<Arc<Config>>,
     idp: Idp,
     pending: Arc<Pending>,
+    sessions: Sessions,
     started: Instant,
     socket_path: PathBuf,
     next_request: AtomicU64,
@@ -64,7 +72,13 @@ pub struct Agent {
 impl Agent {
     /// A new agent for `config`, serving on `socket_path`.
     pub fn new(config: Config, socket_path: PathBuf) -> Result<Arc<Self>, reqwest::Error> {
+        let sessions = Sessions::new(
+            config.token_store,
+            FileStore::new(config.state_dir.clone()),
+            config.store_timeout,
+        );
         Ok(Arc::new(Self {
+            sessions,
             config: RwLock::new(Arc::new(config)),
             idp: Idp::new()?,
             pending: Pending::new(),
@@ -79,6 +93,27 @@ impl Agent {
         Arc::clone(&self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
+    /// Puts a reloaded config in force for requests that start from now
+    /// on. The loopback ports and the session store stay as they were at
+    /// start: changing those needs a restart, which is logged.
+    pub fn replace_config(&self, config: Config) {
+        let old = self.config();
+        let ports = |c: &Config| {
+            let mut ports: Vec<(String, u16)> =
+                c.environments.iter().map(|e| (e.redirect_host.clone(), e.redirect_port)).collect();
+            ports.sort();
+            ports.dedup();
+            ports
+        };
+        if ports(&old) != ports(&config) {
+            tracing::warn!("callback hosts or ports changed; they take effect after a restart");
+        }
+        if old.token_store != config.token_store || old.state_dir != config.state_dir {
+            tracing::warn!("token store settings changed; they take effect after a restart");
+        }
+        *self.config.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(config);
+    }
+
     /// The IdP client.
     pub fn idp(&self) -> &Idp {
         &self.idp
@@ -89,9 +124,40 @@ impl Agent {
         &self.pending
     }
 
+    /// The shared sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
     /// How to open a browser.
     pub fn browser(&self) -> BrowserCommand {
         self.config().browser.clone()
+    }
+
+    /// The environment of that name; the default one for "".
+    pub fn environment(&self, name: &str) -> Result<Environment, ProveError> {
+        let config = self.config();
+        let environments = &config.environments;
+        let wanted = (!name.is_empty()).then_some(name);
+        environments.get(wanted).cloned().ok_or_else(|| ProveError::UnknownEnvironment {
+            given: name.to_owned(),
+            known: environments.names(),
+        })
+    }
+
+    /// A deadline asked for by a client, checked; the default when unset.
+    pub fn timeout(&self, asked: Option<Duration>) -> Result<Duration, ProveError> {
+        match asked {
+            None => Ok(self.config().request_timeout),
+            Some(t) if t.is_zero() || t > MAX_REQUEST_TIMEOUT => {
+                Err(ProveError::InvalidRequest(format!(
+                    "timeout must be between 1 and {} seconds, got {}",
+                    MAX_REQUEST_TIMEOUT.as_secs(),
+                    t.as_secs()
+                )))
+            }
+            Some(t) => Ok(t),
+        }
     }
 
     /// Checks a client's request and resolves its method and environment.
@@ -99,26 +165,8 @@ impl Agent {
     /// involved.
     pub fn validate(&self, raw: RawRequest) -> Result<ProofRequest, ProveError> {
         let method = Method::parse(&raw.method)?;
-        let config = self.config();
-        let environments = &config.environments;
-        let env_name = (!raw.environment.is_empty()).then_some(raw.environment.as_str());
-        let environment =
-            environments.get(env_name).cloned().ok_or_else(|| ProveError::UnknownEnvironment {
-                given: raw.environment.clone(),
-                known: environments.names(),
-            })?;
-
-        let timeout = match raw.timeout {
-            None => config.request_timeout,
-            Some(t) if t.is_zero() || t > MAX_REQUEST_TIMEOUT => {
-                return Err(ProveError::InvalidRequest(format!(
-                    "timeout must be between 1 and {} seconds, got {}",
-                    MAX_REQUEST_TIMEOUT.as_secs(),
-                    t.as_secs()
-                )));
-            }
-            Some(t) => t,
-        };
+        let environment = self.environment(&raw.environment)?;
+        let timeout = self.timeout(raw.timeout)?;
 
         let request = ProofRequest {
             id: format!("r{}", self.next_request.fetch_add(1, Ordering::Relaxed)),
@@ -149,6 +197,8 @@ impl Agent {
             callback_url,
             config: self.config(),
             pending: self.pending.snapshot(),
+            sessions: self.sessions.snapshot(),
+            store: self.sessions.store_info(),
         }
     }
 }

@@ -13,6 +13,8 @@ use crate::environment::{
     DEFAULT_ENVIRONMENT, EnvironmentConfig, Environments, LoopbackDefaults, parse_loopback_host,
 };
 use crate::error::Error;
+use crate::tokens::SessionSettings;
+use crate::tokens::store::{FileStore, StoreChoice};
 
 /// Host of the loopback challenge-handler server unless configured.
 pub const DEFAULT_CALLBACK_HOST: &str = "localhost";
@@ -22,6 +24,10 @@ pub const DEFAULT_CALLBACK_PORT: u16 = 29206;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The longest deadline a request may ask for.
 pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// Refresh an access token when it has less than this left.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// How long one call to the session store may take.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The config file as written; every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +38,10 @@ struct FileConfig {
     callback_port: Option<u16>,
     browser: Option<String>,
     request_timeout_seconds: Option<u64>,
+    token_store: Option<String>,
+    refresh_margin_seconds: Option<u64>,
+    persist_access_tokens: Option<bool>,
+    store_timeout_seconds: Option<u64>,
     #[serde(default)]
     environments: BTreeMap<String, EnvironmentConfig>,
 }
@@ -47,6 +57,14 @@ pub struct Config {
     pub browser: BrowserCommand,
     /// Default deadline of a request.
     pub request_timeout: Duration,
+    /// Which session store to use.
+    pub token_store: StoreChoice,
+    /// Directory of the file store.
+    pub state_dir: PathBuf,
+    /// How sessions refresh and what they persist.
+    pub sessions: SessionSettings,
+    /// How long one store call may take.
+    pub store_timeout: Duration,
 }
 
 /// Reads `PODAUTH_*` variables; a function so tests need not touch the
@@ -124,6 +142,24 @@ impl Config {
             None => BrowserCommand::from_env(var("BROWSER")),
         };
 
+        let token_store = match var("PODAUTH_TOKEN_STORE").or(file.token_store) {
+            Some(text) => StoreChoice::parse(&text).map_err(|reason| Error::InvalidVariable {
+                variable: "PODAUTH_TOKEN_STORE or token_store",
+                value: text.clone(),
+                reason,
+            })?,
+            None => StoreChoice::Auto,
+        };
+        let state_dir = var("PODAUTH_STATE_DIR").map_or_else(FileStore::default_dir, PathBuf::from);
+        let sessions = SessionSettings {
+            refresh_margin: file
+                .refresh_margin_seconds
+                .map_or(DEFAULT_REFRESH_MARGIN, Duration::from_secs),
+            persist_access_tokens: file.persist_access_tokens.unwrap_or(true),
+        };
+        let store_timeout =
+            file.store_timeout_seconds.map_or(DEFAULT_STORE_TIMEOUT, Duration::from_secs);
+
         let default = var("PODAUTH_ENVIRONMENT")
             .or(file.default_environment)
             .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
@@ -135,6 +171,10 @@ impl Config {
             environments,
             browser,
             request_timeout: request_timeout.min(MAX_REQUEST_TIMEOUT),
+            token_store,
+            state_dir,
+            sessions,
+            store_timeout,
         })
     }
 }

@@ -147,6 +147,15 @@ impl Environments {
             by_name.insert(builtin.name.clone(), builtin);
         }
         for (name, config) in configured {
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(Error::InvalidEnvironment {
+                    environment: name,
+                    key: "name".into(),
+                    reason: "use ASCII letters, digits, '-', '_' and '.' only".into(),
+                });
+            }
             let environment = from_config(&name, config, loopback)?;
             by_name.insert(name, environment);
         }

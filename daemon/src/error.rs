@@ -194,3 +194,64 @@ fn pod_label(pod_id: &Option<String>) -> String {
 fn description_suffix(description: &Option<String>) -> String {
     description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
+
+/// Why a session operation (login, token, logout) failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// No session for the environment.
+    #[error("not logged in to environment {environment:?}; run `podauth login`")]
+    NotLoggedIn {
+        /// The environment.
+        environment: String,
+    },
+    /// The IdP no longer accepts the session.
+    #[error(
+        "the session with environment {environment:?} has ended ({reason}); log in again with `podauth login`"
+    )]
+    LoginAgain {
+        /// The environment.
+        environment: String,
+        /// What the IdP said.
+        reason: String,
+    },
+    /// The user refused at the IdP.
+    #[error("login to environment {environment:?} was refused at the identity provider: {reason}")]
+    Denied {
+        /// The environment.
+        environment: String,
+        /// What the IdP said.
+        reason: String,
+    },
+    /// The device code or the request deadline expired before the user
+    /// finished.
+    #[error("login to environment {environment:?} expired before it was completed in the browser")]
+    Expired {
+        /// The environment.
+        environment: String,
+    },
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] crate::tokens::store::StoreError),
+    /// The stored entry cannot be read.
+    #[error("the stored session for environment {environment:?} is unreadable: {reason}")]
+    Corrupt {
+        /// The environment.
+        environment: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The IdP could not be reached or answered nonsense.
+    #[error(
+        "identity provider of environment {environment:?} is unreachable or misbehaving: {reason}"
+    )]
+    IdpUnreachable {
+        /// The environment.
+        environment: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A proof-side failure during login (request checks, callback).
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+}

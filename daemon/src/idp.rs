@@ -39,6 +39,8 @@ pub struct Endpoints {
     pub token: Url,
     /// The device authorization endpoint, when the IdP has one.
     pub device_authorization: Option<Url>,
+    /// The token revocation endpoint (RFC 7009), when the IdP has one.
+    pub revocation: Option<Url>,
 }
 
 /// A device authorization, as the IdP granted it.
@@ -65,6 +67,7 @@ struct DiscoveryDocument {
     authorization_endpoint: Url,
     token_endpoint: Url,
     device_authorization_endpoint: Option<Url>,
+    revocation_endpoint: Option<Url>,
 }
 
 /// The IdP client, shared by all requests.
@@ -95,6 +98,7 @@ impl Idp {
                 authorization: join(base, "authorize")?,
                 token: join(base, "oauth/token")?,
                 device_authorization: Some(join(base, "oauth/device/code")?),
+                revocation: Some(join(base, "oauth/revoke")?),
             },
             IdpLocation::Issuer(issuer) => (*self.discover(issuer).await?).clone(),
         };
@@ -140,20 +144,29 @@ impl Idp {
             authorization: document.authorization_endpoint,
             token: document.token_endpoint,
             device_authorization: document.device_authorization_endpoint,
+            revocation: document.revocation_endpoint,
         });
         debug!(?endpoints, "discovered endpoints");
         cache.insert(issuer.as_str().to_owned(), (Instant::now(), Arc::clone(&endpoints)));
         Ok(endpoints)
     }
 
-    /// RFC 8628 section 3.1: asks for a device code for `client_id` with the
-    /// environment's proof scope and audience.
+    /// The HTTP client, for the token endpoint.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// RFC 8628 section 3.1: asks for a device code for the environment's
+    /// client id with `scope` and `audience`; `pod_id` names the Pod in
+    /// errors, when the code is for one.
     #[instrument(skip_all, fields(environment = %env.name))]
     pub async fn device_authorization(
         &self,
         env: &Environment,
         endpoints: &Endpoints,
-        pod_id: &str,
+        scope: &str,
+        audience: &str,
+        pod_id: Option<&str>,
     ) -> Result<DeviceAuthorization, ProveError> {
         let device_url =
             endpoints.device_authorization.clone().ok_or_else(|| ProveError::IdpUnreachable {
@@ -173,13 +186,13 @@ impl Idp {
         let started = SystemTime::now();
         let response: CoreDeviceAuthorizationResponse = client
             .exchange_device_code()
-            .add_scopes(env.proof_scope.split_whitespace().map(|s| Scope::new(s.to_owned())))
-            .add_extra_param("audience", env.proof_audience.clone())
+            .add_scopes(scope.split_whitespace().map(|s| Scope::new(s.to_owned())))
+            .add_extra_param("audience", audience.to_owned())
             .request_async(&self.http)
             .await
             .map_err(|error| match error {
                 RequestTokenError::ServerResponse(response) => ProveError::IdpRefused {
-                    pod_id: Some(pod_id.to_owned()),
+                    pod_id: pod_id.map(str::to_owned),
                     error: response.error().as_ref().to_owned(),
                     description: response.error_description().cloned(),
                 },

@@ -17,8 +17,9 @@ pub mod idp;
 pub mod ipc;
 pub mod methods;
 pub mod pending;
+pub mod tokens;
 pub mod web;
 
 pub use config::Config;
-pub use daemon::run;
-pub use error::{Error, ProveError};
+pub use daemon::{ConfigLoader, Lifecycle, Listener, run};
+pub use error::{Error, ProveError, TokenError};

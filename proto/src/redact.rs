@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::v1::{AuthCodeProof, DeviceCodeProof, SamlProof};
+use crate::v1::{AuthCodeProof, DeviceCodeProof, GetTokenResponse, SamlProof};
 
 const REDACTED: &str = "<redacted>";
 
@@ -33,6 +33,16 @@ impl fmt::Debug for SamlProof {
         f.debug_struct("SamlProof")
             .field("saml_response", &REDACTED)
             .field("relay_state", &self.relay_state)
+            .finish()
+    }
+}
+
+impl fmt::Debug for GetTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetTokenResponse")
+            .field("access_token", &REDACTED)
+            .field("expires_at_unix", &self.expires_at_unix)
+            .field("token_type", &self.token_type)
             .finish()
     }
 }

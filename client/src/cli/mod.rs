@@ -1,9 +1,14 @@
 //! The command line: arguments, dispatch, and how failures become messages
 //! and exit codes.
 
+mod generate;
 mod output;
 mod prove;
+mod service;
+mod session;
 mod status;
+mod task;
+mod waiting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +18,12 @@ use podauth::{Client, ClientError};
 
 /// Prove your identity to Pods through the podauth agent.
 #[derive(Debug, Parser)]
-#[command(name = "podauth", version, about, propagate_version = true)]
+#[command(
+    name = "podauth",
+    version,
+    about = "Prove your identity to Pods through the podauth agent",
+    propagate_version = true
+)]
 pub(crate) struct Args {
     /// Agent socket [default: $PODAUTH_SOCK, else $XDG_RUNTIME_DIR/podauth/agent.sock]
     #[arg(long, global = true, value_name = "PATH")]
@@ -31,6 +41,20 @@ enum Command {
     Methods(status::MethodsArgs),
     /// Prove your identity to one or more Pods
     Prove(prove::ProveArgs),
+    /// Sign in once for every tool: the agent keeps and refreshes the session
+    Login(session::LoginArgs),
+    /// Print a valid access token of the session, for `$(podauth token)`
+    Token(session::TokenArgs),
+    /// End the session: revoke it at the IdP and forget it
+    Logout(session::LogoutArgs),
+    /// Install, remove or inspect the user service that starts podauthd at login
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
 }
 
 /// Exit codes; distinct so that scripts can tell the cases apart.
@@ -46,6 +70,8 @@ pub(crate) enum Exit {
     NotRunning = 3,
     /// The agent or the IdP refused, or the user did not finish in time.
     ProofFailed = 4,
+    /// There is no session, or it ended: run `podauth login`.
+    NotLoggedIn = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -56,13 +82,15 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command and reports its failure on stderr.
 pub(crate) async fn run(args: Args) -> Exit {
-    let result = match connect(args.socket).await {
-        Ok(client) => match args.command {
-            Command::Status(command) => status::status(client, command).await,
-            Command::Methods(command) => status::methods(client, command).await,
-            Command::Prove(command) => prove::prove(client, command).await,
+    let result = match args.command {
+        // Commands that need no agent.
+        Command::Service(command) => service::run(command).await,
+        Command::Completions(command) => generate::completions(command),
+        Command::Man => generate::man(),
+        command => match connect(args.socket).await {
+            Ok(client) => with_agent(client, command).await,
+            Err(error) => Err(error.into()),
         },
-        Err(error) => Err(error.into()),
     };
 
     match result {
@@ -73,6 +101,20 @@ pub(crate) async fn run(args: Args) -> Exit {
                 eprintln!("hint: {hint}");
             }
             failure.exit
+        }
+    }
+}
+
+async fn with_agent(client: Client, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Status(command) => status::status(client, command).await,
+        Command::Methods(command) => status::methods(client, command).await,
+        Command::Prove(command) => prove::prove(client, command).await,
+        Command::Login(command) => session::login(client, command).await,
+        Command::Token(command) => session::token(client, command).await,
+        Command::Logout(command) => session::logout(client, command).await,
+        Command::Service(_) | Command::Completions(_) | Command::Man => {
+            Err(Failure::other("internal: command dispatched twice"))
         }
     }
 }
@@ -119,6 +161,9 @@ impl From<ClientError> for Failure {
             ClientError::SocketPath(_) => Self { message, hint: None, exit: Exit::Usage },
             ClientError::Status(status) => match status.code() {
                 tonic::Code::InvalidArgument => Self { message, hint: None, exit: Exit::Usage },
+                tonic::Code::Unauthenticated => {
+                    Self { message, hint: None, exit: Exit::NotLoggedIn }
+                }
                 tonic::Code::Unavailable if status.message().is_empty() => Self {
                     message: "the agent closed the connection (is the socket another user's?)"
                         .into(),

@@ -9,6 +9,8 @@ use podauth::Client;
 use podauth::v1::{self as pb, proof, prove_event};
 use serde_json::{Value, json};
 
+use super::task;
+use super::waiting::{Display, Spinner, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -18,8 +20,13 @@ pub(crate) struct ProveArgs {
     method: String,
 
     /// A Pod to prove your identity to (repeat for several)
-    #[arg(long = "pod", value_name = "ID", required = true)]
+    #[arg(long = "pod", value_name = "ID", required_unless_present = "task")]
     pods: Vec<String>,
+
+    /// A task file (YAML) naming the Pods (pods.identifiers) and the method
+    /// (modeller.identity_verification_method)
+    #[arg(long, value_name = "FILE", conflicts_with = "pods")]
+    task: Option<std::path::PathBuf>,
 
     /// The OIDC client id the Pods sent: once for all Pods, or once per Pod in order
     #[arg(long = "client-id", value_name = "CID")]
@@ -49,9 +56,23 @@ pub(crate) struct ProveArgs {
     /// Print one JSON document with every proof
     #[arg(long)]
     json: bool,
+
+    /// Do not draw QR codes of device-code pages
+    #[arg(long)]
+    no_qr: bool,
 }
 
-pub(crate) async fn prove(mut client: Client, args: ProveArgs) -> Result<(), Failure> {
+pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(), Failure> {
+    if let Some(path) = &args.task {
+        let task = task::read(path).map_err(Failure::usage)?;
+        if args.method.is_empty() {
+            args.method = task.method.unwrap_or_default();
+        }
+        args.pods = task.pods;
+        if args.client_ids.is_empty() && args.method != podauth::methods::SAML {
+            args.client_ids = vec![environment_client_id(&mut client, &args.environment).await?];
+        }
+    }
     let challenges = challenges(&args)?;
     let request = pb::ProveRequest {
         method: args.method.clone(),
@@ -61,22 +82,58 @@ pub(crate) async fn prove(mut client: Client, args: ProveArgs) -> Result<(), Fai
         open_browser: Some(!args.no_browser),
     };
 
+    let display = Display { qr: !args.no_qr };
+    let pod_count = request.challenges.len();
     let mut stream = client.prove(request).await?;
     let mut actions = Vec::new();
     let mut proofs = Vec::new();
-    while let Some(event) = stream.message().await.map_err(podauth::ClientError::from)? {
+    let mut spinner: Option<Spinner> = None;
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        let message = tokio::select! {
+            message = stream.message() => message,
+            _ = ticker.tick() => {
+                if let Some(spinner) = &spinner {
+                    spinner.tick();
+                }
+                continue;
+            }
+        };
+        let event = match message {
+            Ok(Some(event)) => event,
+            Ok(None) => break,
+            Err(status) => {
+                spinner.map(Spinner::finish);
+                return Err(podauth::ClientError::from(status).into());
+            }
+        };
         match event.event {
             Some(prove_event::Event::UserAction(action)) => {
-                print_action(&action);
+                display.action(&action);
+                if action.user_code.is_empty() {
+                    let what = format!("waiting for the browser: 0 of {pod_count} pods answered");
+                    spinner = Some(Spinner::start(what, unix_time(action.expires_at_unix)));
+                }
                 actions.push(action);
             }
             Some(prove_event::Event::Proof(proof)) => {
-                eprintln!("proof ready for pod {}", proof.pod_id);
+                let line = format!("proof ready for pod {}", proof.pod_id);
+                match spinner.as_mut() {
+                    Some(spinner) => {
+                        spinner.println(&line);
+                        let answered = proofs.len() + 1;
+                        spinner.set_what(format!(
+                            "waiting for the browser: {answered} of {pod_count} pods answered"
+                        ));
+                    }
+                    None => eprintln!("{line}"),
+                }
                 proofs.push(proof);
             }
             Some(prove_event::Event::Done(_)) | None => {}
         }
     }
+    spinner.map(Spinner::finish);
 
     if args.json {
         let method = if args.method.is_empty() { podauth::methods::DEFAULT } else { &args.method };
@@ -175,19 +232,17 @@ fn oidc_challenges(args: &ProveArgs) -> Result<Vec<pb::Challenge>, Failure> {
         .collect()
 }
 
-fn print_action(action: &pb::UserAction) {
-    let pods = action.pod_ids.join(", ");
-    if action.user_code.is_empty() {
-        eprintln!("To prove your identity to {pods}, open in a browser:\n  {}", action.url);
-    } else {
-        eprintln!(
-            "To prove your identity to {pods}, open in a browser:\n  {}\nand confirm the code {}",
-            action.url, action.user_code
-        );
-    }
-    if action.browser_opened {
-        eprintln!("(a browser was opened for you)");
-    }
+/// The client id of `environment` (empty: the default), asked of the agent.
+async fn environment_client_id(client: &mut Client, environment: &str) -> Result<String, Failure> {
+    let status = client.status().await?;
+    let name =
+        if environment.is_empty() { status.default_environment.as_str() } else { environment };
+    status
+        .environment_details
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| e.client_id.clone())
+        .ok_or_else(|| Failure::usage(format!("the agent knows no environment {name:?}")))
 }
 
 fn print_proof(proof: &pb::Proof) {
@@ -211,7 +266,7 @@ fn print_proof(proof: &pb::Proof) {
     }
 }
 
-fn action_json(action: &pb::UserAction) -> Value {
+pub(super) fn action_json(action: &pb::UserAction) -> Value {
     json!({
         "pod_ids": action.pod_ids,
         "url": action.url,

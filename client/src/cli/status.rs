@@ -46,6 +46,13 @@ pub(crate) async fn status(mut client: Client, args: StatusArgs) -> Result<(), F
             "default_environment": status.default_environment,
             "environments": status.environments,
             "config_path": (!status.config_path.is_empty()).then_some(&status.config_path),
+            "store_backend": status.store_backend,
+            "store_reason": status.store_reason,
+            "sessions": status.sessions.iter().map(|s| json!({
+                "environment": s.environment,
+                "subject": s.subject,
+                "access_token_expires_at_unix": s.access_token_expires_at_unix,
+            })).collect::<Vec<_>>(),
             "pending": pending,
         }));
     }
@@ -77,6 +84,14 @@ pub(crate) async fn status(mut client: Client, args: StatusArgs) -> Result<(), F
     println!("callback url:  {}", status.callback_url);
     println!("environments:  {}", environments.join(", "));
     println!("config:        {config}");
+    if status.store_reason.is_empty() {
+        println!("token store:   {}", status.store_backend);
+    } else {
+        println!("token store:   {} ({})", status.store_backend, status.store_reason);
+    }
+    for session in &status.sessions {
+        println!("session:       {} as {}", session.environment, session.subject);
+    }
     if status.pending.is_empty() {
         println!("pending:       none");
     }

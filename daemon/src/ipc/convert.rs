@@ -10,7 +10,7 @@ use tonic::{Code, Status};
 use url::Url;
 
 use crate::agent::RawRequest;
-use crate::error::ProveError;
+use crate::error::{ProveError, TokenError};
 use crate::methods::{Challenge, ChallengeKind, Event, Method, Proof, ProofKind, UserAction};
 
 /// A `ProveRequest` as the agent's unvalidated request.
@@ -140,6 +140,29 @@ pub(crate) fn status(error: &ProveError) -> Status {
         ProveError::ResponseRejected { .. } => Code::Aborted,
         ProveError::IdpUnreachable { .. } | ProveError::Stopping => Code::Unavailable,
         ProveError::TimedOut { .. } => Code::DeadlineExceeded,
+    };
+    Status::new(code, error.to_string())
+}
+
+/// A login event: only user actions stream before the final message.
+pub(crate) fn login_event(event: Event) -> pb::LoginEvent {
+    let event = match event {
+        Event::UserAction(action) => Some(pb::login_event::Event::UserAction(user_action(action))),
+        // Logins produce no proofs; nothing else is forwarded.
+        Event::Proof(_) => None,
+    };
+    pb::LoginEvent { event }
+}
+
+/// The gRPC status for a failed session operation.
+pub(crate) fn token_status(error: &TokenError) -> Status {
+    let code = match error {
+        TokenError::NotLoggedIn { .. } | TokenError::LoginAgain { .. } => Code::Unauthenticated,
+        TokenError::Denied { .. } => Code::PermissionDenied,
+        TokenError::Expired { .. } => Code::DeadlineExceeded,
+        TokenError::Store(_) | TokenError::IdpUnreachable { .. } => Code::Unavailable,
+        TokenError::Corrupt { .. } => Code::DataLoss,
+        TokenError::Prove(prove) => return status(prove),
     };
     Status::new(code, error.to_string())
 }

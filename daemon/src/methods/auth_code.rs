@@ -33,7 +33,17 @@ pub async fn prove(
     let links: Vec<LinkSpec> = request
         .challenges
         .iter()
-        .map(|challenge| link(env, &endpoints.authorization, &redirect_uri, &challenge.pod_id))
+        .map(|challenge| {
+            let scope = &env.proof_scope;
+            authorize_link(
+                env,
+                &endpoints.authorization,
+                &redirect_uri,
+                &challenge.pod_id,
+                scope,
+                &env.proof_audience,
+            )
+        })
         .collect();
     let Some(first_url) = links.first().map(|link| link.url.clone()) else {
         return Err(ProveError::InvalidRequest("no challenges".into()));
@@ -89,16 +99,24 @@ pub(crate) async fn await_answers(
     Ok(())
 }
 
-/// One Pod's link: fresh PKCE verifier and state, the authorize URL, and the
-/// acceptor that checks the callback's issuer and builds the proof.
-fn link(env: &Environment, authorize: &Url, redirect_uri: &str, pod_id: &str) -> LinkSpec {
+/// One link: fresh PKCE verifier and state, the authorize URL for `scope`
+/// and `audience`, and the acceptor that checks the callback's issuer and
+/// builds the proof. `pod_id` names the Pod (or the login) it answers.
+pub(crate) fn authorize_link(
+    env: &Environment,
+    authorize: &Url,
+    redirect_uri: &str,
+    pod_id: &str,
+    scope: &str,
+    audience: &str,
+) -> LinkSpec {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = CsrfToken::new_random();
 
     let mut url = authorize.clone();
     url.query_pairs_mut()
-        .append_pair("audience", &env.proof_audience)
-        .append_pair("scope", &env.proof_scope)
+        .append_pair("audience", audience)
+        .append_pair("scope", scope)
         .append_pair("response_type", "code")
         .append_pair("client_id", &env.client_id)
         .append_pair("state", state.secret())

@@ -22,12 +22,11 @@ pub async fn prove(
     let endpoints = agent.idp().endpoints(env).await?;
 
     // Ask for every Pod's code at once; one refusal fails the request.
-    let authorizations = try_join_all(
-        request
-            .challenges
-            .iter()
-            .map(|challenge| agent.idp().device_authorization(env, &endpoints, &challenge.pod_id)),
-    )
+    let (scope, audience) = (&env.proof_scope, &env.proof_audience);
+    let authorizations = try_join_all(request.challenges.iter().map(|challenge| {
+        let pod = Some(challenge.pod_id.as_str());
+        agent.idp().device_authorization(env, &endpoints, scope, audience, pod)
+    }))
     .await?;
 
     for (challenge, authorization) in request.challenges.iter().zip(authorizations) {

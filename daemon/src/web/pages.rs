@@ -14,7 +14,7 @@ pub(super) fn outcome(outcome: CallbackOutcome) -> Response {
         CallbackOutcome::Finished => page(
             StatusCode::OK,
             "Identity confirmed",
-            "Every pod of this request has its proof. You may close this tab.",
+            "The tool that asked has its answer. You may close this tab.",
         ),
         CallbackOutcome::Failed(error) => page(
             StatusCode::BAD_REQUEST,

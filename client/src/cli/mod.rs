@@ -1,6 +1,21 @@
 //! The command line: arguments, dispatch, and how failures become messages
 //! and exit codes.
 
+/// `println!` that ends the program quietly when stdout is a closed pipe
+/// (`podauth status | head -1`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_line(&mut std::io::stdout(), format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that ends the program quietly when stderr is a closed pipe.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_line(&mut std::io::stderr(), format_args!($($arg)*))
+    };
+}
+
 mod generate;
 mod output;
 mod prove;
@@ -96,9 +111,9 @@ pub(crate) async fn run(args: Args) -> Exit {
     match result {
         Ok(()) => Exit::Success,
         Err(failure) => {
-            eprintln!("podauth: {}", failure.message);
+            errln!("podauth: {}", failure.message);
             if let Some(hint) = failure.hint {
-                eprintln!("hint: {hint}");
+                errln!("hint: {hint}");
             }
             failure.exit
         }

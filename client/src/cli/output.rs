@@ -12,6 +12,17 @@ pub(crate) fn json(value: &serde_json::Value) -> Result<(), Failure> {
     writeln!(stdout).map_err(|e| Failure::other(format!("cannot write to stdout: {e}")))
 }
 
+/// Writes one line; a reader that went away (a closed pipe) ends the
+/// program with success, as for any filter, rather than a panic. SIGPIPE
+/// stays ignored, since the connection to the agent must not kill us.
+pub(crate) fn write_line(out: &mut impl Write, line: std::fmt::Arguments<'_>) {
+    if let Err(error) = writeln!(out, "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
 /// `1h02m`, `3m05s` or `42s`.
 pub(crate) fn duration(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);

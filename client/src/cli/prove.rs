@@ -126,7 +126,7 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
                             "waiting for the browser: {answered} of {pod_count} pods answered"
                         ));
                     }
-                    None => eprintln!("{line}"),
+                    None => errln!("{line}"),
                 }
                 proofs.push(proof);
             }
@@ -246,23 +246,23 @@ async fn environment_client_id(client: &mut Client, environment: &str) -> Result
 }
 
 fn print_proof(proof: &pb::Proof) {
-    println!("{}", proof.pod_id);
+    outln!("{}", proof.pod_id);
     match &proof.kind {
         Some(proof::Kind::DeviceCode(p)) => {
-            println!("  device_code:      {}", p.device_code);
-            println!("  expires_at_unix:  {}", p.expires_at_unix);
-            println!("  interval_seconds: {}", p.interval_seconds);
+            outln!("  device_code:      {}", p.device_code);
+            outln!("  expires_at_unix:  {}", p.expires_at_unix);
+            outln!("  interval_seconds: {}", p.interval_seconds);
         }
         Some(proof::Kind::AuthCode(p)) => {
-            println!("  auth_code:        {}", p.auth_code);
-            println!("  code_verifier:    {}", p.code_verifier);
-            println!("  redirect_uri:     {}", p.redirect_uri);
+            outln!("  auth_code:        {}", p.auth_code);
+            outln!("  code_verifier:    {}", p.code_verifier);
+            outln!("  redirect_uri:     {}", p.redirect_uri);
         }
         Some(proof::Kind::Saml(p)) => {
-            println!("  relay_state:      {}", p.relay_state);
-            println!("  saml_response:    {}", p.saml_response);
+            outln!("  relay_state:      {}", p.relay_state);
+            outln!("  saml_response:    {}", p.saml_response);
         }
-        None => println!("  (empty proof)"),
+        None => outln!("  (empty proof)"),
     }
 }
 

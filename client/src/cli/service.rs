@@ -59,10 +59,10 @@ pub(crate) async fn run(command: ServiceCommand) -> Result<(), Failure> {
         }));
     }
     for line in &report.done {
-        println!("{line}");
+        outln!("{line}");
     }
     if let Some(manual) = &report.manual {
-        println!("{manual}");
+        outln!("{manual}");
     }
     Ok(())
 }

@@ -116,7 +116,7 @@ pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Fai
             "user_actions": actions.iter().map(action_json).collect::<Vec<_>>(),
         }));
     }
-    println!("logged in to {} as {}", done.environment, done.subject);
+    outln!("logged in to {} as {}", done.environment, done.subject);
     Ok(())
 }
 
@@ -129,7 +129,7 @@ pub(crate) async fn token(mut client: Client, args: TokenArgs) -> Result<(), Fai
             "expires_at_unix": token.expires_at_unix,
         }));
     }
-    println!("{}", token.access_token);
+    outln!("{}", token.access_token);
     Ok(())
 }
 
@@ -142,9 +142,9 @@ pub(crate) async fn logout(mut client: Client, args: LogoutArgs) -> Result<(), F
         }));
     }
     match (outcome.was_logged_in, outcome.revoked) {
-        (false, _) => println!("not logged in; nothing to do"),
-        (true, true) => println!("logged out; the identity provider revoked the session"),
-        (true, false) => println!(
+        (false, _) => outln!("not logged in; nothing to do"),
+        (true, true) => outln!("logged out; the identity provider revoked the session"),
+        (true, false) => outln!(
             "logged out; the session is forgotten (the identity provider did not confirm revocation)"
         ),
     }

@@ -74,29 +74,29 @@ pub(crate) async fn status(mut client: Client, args: StatusArgs) -> Result<(), F
         status.config_path.clone()
     };
 
-    println!(
+    outln!(
         "podauthd {} (pid {}), up {}",
         status.version,
         status.pid,
         output::duration(status.uptime_seconds)
     );
-    println!("socket:        {}", status.socket_path);
-    println!("callback url:  {}", status.callback_url);
-    println!("environments:  {}", environments.join(", "));
-    println!("config:        {config}");
+    outln!("socket:        {}", status.socket_path);
+    outln!("callback url:  {}", status.callback_url);
+    outln!("environments:  {}", environments.join(", "));
+    outln!("config:        {config}");
     if status.store_reason.is_empty() {
-        println!("token store:   {}", status.store_backend);
+        outln!("token store:   {}", status.store_backend);
     } else {
-        println!("token store:   {} ({})", status.store_backend, status.store_reason);
+        outln!("token store:   {} ({})", status.store_backend, status.store_reason);
     }
     for session in &status.sessions {
-        println!("session:       {} as {}", session.environment, session.subject);
+        outln!("session:       {} as {}", session.environment, session.subject);
     }
     if status.pending.is_empty() {
-        println!("pending:       none");
+        outln!("pending:       none");
     }
     for pending in &status.pending {
-        println!(
+        outln!(
             "pending:       {} {} in {}: waiting for {} ({} left)",
             pending.request_id,
             pending.method,
@@ -128,7 +128,7 @@ pub(crate) async fn methods(mut client: Client, args: MethodsArgs) -> Result<(),
 
     for method in &methods {
         let default = if method.is_default { " (default)" } else { "" };
-        println!("{:<18} {}{default}", method.name, method.description);
+        outln!("{:<18} {}{default}", method.name, method.description);
     }
     Ok(())
 }

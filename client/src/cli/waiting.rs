@@ -36,18 +36,18 @@ impl Display {
         } else {
             format!("To prove your identity to {}", action.pod_ids.join(", "))
         };
-        eprintln!("{purpose}, open in a browser:\n  {}", action.url);
+        errln!("{purpose}, open in a browser:\n  {}", action.url);
 
         if !action.user_code.is_empty() {
-            eprintln!("and confirm this code:\n{}", large(&action.user_code));
+            errln!("and confirm this code:\n{}", large(&action.user_code));
             if self.qr {
                 if let Some(qr) = qr_code(&action.url) {
-                    eprintln!("or scan:\n{qr}");
+                    errln!("or scan:\n{qr}");
                 }
             }
         }
         if action.browser_opened {
-            eprintln!("(a browser was opened for you)");
+            errln!("(a browser was opened for you)");
         }
     }
 }
@@ -88,7 +88,7 @@ impl Spinner {
     /// Prints a line above the spinner.
     pub(crate) fn println(&self, line: &str) {
         if self.bar.is_hidden() {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
             self.bar.println(line);
         }

@@ -18,4 +18,3 @@ fn main() -> ExitCode {
     };
     runtime.block_on(cli::run(args)).into()
 }
-

@@ -103,7 +103,9 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
             Ok(Some(event)) => event,
             Ok(None) => break,
             Err(status) => {
-                spinner.map(Spinner::finish);
+                if let Some(spinner) = spinner {
+                    spinner.finish();
+                }
                 return Err(podauth::ClientError::from(status).into());
             }
         };
@@ -133,7 +135,9 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
             Some(prove_event::Event::Done(_)) | None => {}
         }
     }
-    spinner.map(Spinner::finish);
+    if let Some(spinner) = spinner {
+        spinner.finish();
+    }
 
     if args.json {
         let method = if args.method.is_empty() { podauth::methods::DEFAULT } else { &args.method };

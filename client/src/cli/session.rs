@@ -86,7 +86,9 @@ pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Fai
             Ok(Some(event)) => event,
             Ok(None) => break,
             Err(status) => {
-                spinner.map(Spinner::finish);
+                if let Some(spinner) = spinner {
+                    spinner.finish();
+                }
                 return Err(podauth::ClientError::from(status).into());
             }
         };
@@ -103,7 +105,9 @@ pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Fai
             None => {}
         }
     }
-    spinner.map(Spinner::finish);
+    if let Some(spinner) = spinner {
+        spinner.finish();
+    }
     let Some(done) = done else {
         return Err(Failure::other("the agent ended the login without saying it finished"));
     };

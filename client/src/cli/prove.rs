@@ -10,7 +10,7 @@ use podauth::v1::{self as pb, proof, prove_event};
 use serde_json::{Value, json};
 
 use super::task;
-use super::waiting::{Display, Spinner, unix_time};
+use super::waiting::{Display, Spinner, follow, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -87,57 +87,32 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
     let mut stream = client.prove(request).await?;
     let mut actions = Vec::new();
     let mut proofs = Vec::new();
-    let mut spinner: Option<Spinner> = None;
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
-        let message = tokio::select! {
-            message = stream.message() => message,
-            _ = ticker.tick() => {
-                if let Some(spinner) = &spinner {
-                    spinner.tick();
-                }
-                continue;
+    follow(&mut stream, |event, spinner| match event.event {
+        Some(prove_event::Event::UserAction(action)) => {
+            display.action(&action);
+            if action.user_code.is_empty() {
+                let what = format!("waiting for the browser: 0 of {pod_count} pods answered");
+                *spinner = Some(Spinner::start(what, unix_time(action.expires_at_unix)));
             }
-        };
-        let event = match message {
-            Ok(Some(event)) => event,
-            Ok(None) => break,
-            Err(status) => {
-                if let Some(spinner) = spinner {
-                    spinner.finish();
-                }
-                return Err(podauth::ClientError::from(status).into());
-            }
-        };
-        match event.event {
-            Some(prove_event::Event::UserAction(action)) => {
-                display.action(&action);
-                if action.user_code.is_empty() {
-                    let what = format!("waiting for the browser: 0 of {pod_count} pods answered");
-                    spinner = Some(Spinner::start(what, unix_time(action.expires_at_unix)));
-                }
-                actions.push(action);
-            }
-            Some(prove_event::Event::Proof(proof)) => {
-                let line = format!("proof ready for pod {}", proof.pod_id);
-                match spinner.as_mut() {
-                    Some(spinner) => {
-                        spinner.println(&line);
-                        let answered = proofs.len() + 1;
-                        spinner.set_what(format!(
-                            "waiting for the browser: {answered} of {pod_count} pods answered"
-                        ));
-                    }
-                    None => errln!("{line}"),
-                }
-                proofs.push(proof);
-            }
-            Some(prove_event::Event::Done(_)) | None => {}
+            actions.push(action);
         }
-    }
-    if let Some(spinner) = spinner {
-        spinner.finish();
-    }
+        Some(prove_event::Event::Proof(proof)) => {
+            let line = format!("proof ready for pod {}", proof.pod_id);
+            match spinner.as_mut() {
+                Some(spinner) => {
+                    spinner.println(&line);
+                    let answered = proofs.len() + 1;
+                    spinner.set_what(format!(
+                        "waiting for the browser: {answered} of {pod_count} pods answered"
+                    ));
+                }
+                None => errln!("{line}"),
+            }
+            proofs.push(proof);
+        }
+        Some(prove_event::Event::Done(_)) | None => {}
+    })
+    .await?;
 
     if args.json {
         let method = if args.method.is_empty() { podauth::methods::DEFAULT } else { &args.method };

@@ -7,7 +7,7 @@ use podauth::v1::{self as pb, login_event};
 use serde_json::json;
 
 use super::prove::action_json;
-use super::waiting::{Display, Spinner, unix_time};
+use super::waiting::{Display, Spinner, follow, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -70,44 +70,17 @@ pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Fai
     let mut stream = client.login(request).await?;
     let mut actions = Vec::new();
     let mut done = None;
-    let mut spinner: Option<Spinner> = None;
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
-        let message = tokio::select! {
-            message = stream.message() => message,
-            _ = ticker.tick() => {
-                if let Some(spinner) = &spinner {
-                    spinner.tick();
-                }
-                continue;
-            }
-        };
-        let event = match message {
-            Ok(Some(event)) => event,
-            Ok(None) => break,
-            Err(status) => {
-                if let Some(spinner) = spinner {
-                    spinner.finish();
-                }
-                return Err(podauth::ClientError::from(status).into());
-            }
-        };
-        match event.event {
-            Some(login_event::Event::UserAction(action)) => {
-                display.action(&action);
-                spinner = Some(Spinner::start(
-                    "waiting for you to sign in",
-                    unix_time(action.expires_at_unix),
-                ));
-                actions.push(action);
-            }
-            Some(login_event::Event::Done(finished)) => done = Some(finished),
-            None => {}
+    follow(&mut stream, |event, spinner| match event.event {
+        Some(login_event::Event::UserAction(action)) => {
+            display.action(&action);
+            let until = unix_time(action.expires_at_unix);
+            *spinner = Some(Spinner::start("waiting for you to sign in", until));
+            actions.push(action);
         }
-    }
-    if let Some(spinner) = spinner {
-        spinner.finish();
-    }
+        Some(login_event::Event::Done(finished)) => done = Some(finished),
+        None => {}
+    })
+    .await?;
     let Some(done) = done else {
         return Err(Failure::other("the agent ended the login without saying it finished"));
     };

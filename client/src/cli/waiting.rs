@@ -11,7 +11,7 @@ use podauth::v1 as pb;
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 
-use super::output;
+use super::{Failure, output};
 
 /// How the user actions are shown.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +98,35 @@ impl Spinner {
     pub(crate) fn finish(self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Reads `stream` to its end, handing each message to `handle` along with
+/// the spinner it may start or update, and refreshing the spinner's time
+/// left every second. The spinner is removed at the end, also on error.
+pub(crate) async fn follow<T>(
+    stream: &mut tonic::Streaming<T>,
+    mut handle: impl FnMut(T, &mut Option<Spinner>),
+) -> Result<(), Failure> {
+    let mut spinner: Option<Spinner> = None;
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let result = loop {
+        tokio::select! {
+            message = stream.message() => match message {
+                Ok(Some(message)) => handle(message, &mut spinner),
+                Ok(None) => break Ok(()),
+                Err(status) => break Err(podauth::ClientError::from(status).into()),
+            },
+            _ = ticker.tick() => {
+                if let Some(spinner) = &spinner {
+                    spinner.tick();
+                }
+            }
+        }
+    };
+    if let Some(spinner) = spinner {
+        spinner.finish();
+    }
+    result
 }
 
 /// A time from the protocol, if set.

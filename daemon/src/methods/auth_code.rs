@@ -7,18 +7,15 @@
 //! them all. The proof is the code, the verifier and the redirect URI: the
 //! Pod redeems the code itself.
 
-use std::time::{Instant, SystemTime};
-
 use openidconnect::{CsrfToken, PkceCodeChallenge};
 use secrecy::{ExposeSecret, SecretString};
-use tracing::{debug, info};
 use url::Url;
 
-use super::{Event, Events, ProofKind, ProofRequest, UserAction};
+use super::{Events, ProofKind, ProofRequest, chain};
 use crate::agent::Agent;
 use crate::environment::Environment;
 use crate::error::ProveError;
-use crate::pending::{CallbackPayload, ChainAnswer, LinkSpec};
+use crate::pending::{CallbackPayload, LinkSpec};
 
 /// Proves the request through the browser and the loopback server.
 pub async fn prove(
@@ -45,58 +42,7 @@ pub async fn prove(
             )
         })
         .collect();
-    let Some(first_url) = links.first().map(|link| link.url.clone()) else {
-        return Err(ProveError::InvalidRequest("no challenges".into()));
-    };
-
-    let deadline = Instant::now() + request.timeout;
-    let (_guard, mut answers) =
-        agent.pending().register(&request.id, request.method, &env.name, deadline, links);
-
-    let browser_opened = request.open_browser && agent.browser().open(&first_url);
-    debug!(request_id = %request.id, browser_opened, "authorize url ready");
-    events
-        .send(Event::UserAction(UserAction {
-            pod_ids: request.challenges.iter().map(|c| c.pod_id.clone()).collect(),
-            url: first_url,
-            user_code: None,
-            verification_uri: None,
-            expires_at: SystemTime::now() + request.timeout,
-            browser_opened,
-        }))
-        .await;
-
-    await_answers(request, deadline, &mut answers, events).await?;
-    info!(request_id = %request.id, pods = request.challenges.len(), "auth codes received");
-    Ok(())
-}
-
-/// Forwards one proof per Pod as the callbacks arrive, until all are in, one
-/// fails, or the deadline passes.
-pub(crate) async fn await_answers(
-    request: &ProofRequest,
-    deadline: Instant,
-    answers: &mut tokio::sync::mpsc::UnboundedReceiver<ChainAnswer>,
-    events: &Events,
-) -> Result<(), ProveError> {
-    let mut waiting: Vec<String> = request.challenges.iter().map(|c| c.pod_id.clone()).collect();
-    while !waiting.is_empty() {
-        let answer = tokio::time::timeout_at(deadline.into(), answers.recv()).await;
-        match answer {
-            Ok(Some(ChainAnswer::Proof(proof))) => {
-                waiting.retain(|pod| *pod != proof.pod_id);
-                events.send(Event::Proof(proof)).await;
-            }
-            Ok(Some(ChainAnswer::Failed(error))) => return Err(error),
-            // The registry holds the sender while the chain is registered,
-            // and the guard outlives this loop.
-            Ok(None) => return Err(ProveError::Stopping),
-            Err(_elapsed) => {
-                return Err(ProveError::TimedOut { waited: request.timeout, pods: waiting });
-            }
-        }
-    }
-    Ok(())
+    chain::run(agent, request, links, events).await
 }
 
 /// One link: fresh PKCE verifier and state, the authorize URL for `scope`

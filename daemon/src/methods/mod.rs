@@ -5,6 +5,7 @@
 //! edges convert their own types into these.
 
 pub mod auth_code;
+mod chain;
 pub mod device_code;
 pub mod saml;
 

@@ -11,17 +11,15 @@
 
 use std::io::Read;
 use std::str::FromStr;
-use std::time::{Instant, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use flate2::read::DeflateDecoder;
 use openidconnect::CsrfToken;
-use tracing::{debug, info};
 use url::Url;
 
-use super::auth_code::await_answers;
-use super::{ChallengeKind, Event, Events, ProofKind, ProofRequest, UserAction};
+use super::chain;
+use super::{ChallengeKind, Events, ProofKind, ProofRequest};
 use crate::agent::Agent;
 use crate::environment::{Environment, SAML_ACS_PATH};
 use crate::error::ProveError;
@@ -118,30 +116,7 @@ pub async fn prove(
             link(env, &challenge.pod_id, saml_request, sso_url.as_ref())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(first_url) = links.first().map(|link| link.url.clone()) else {
-        return Err(ProveError::InvalidRequest("no challenges".into()));
-    };
-
-    let deadline = Instant::now() + request.timeout;
-    let (_guard, mut answers) =
-        agent.pending().register(&request.id, request.method, &env.name, deadline, links);
-
-    let browser_opened = request.open_browser && agent.browser().open(&first_url);
-    debug!(request_id = %request.id, browser_opened, "sso url ready");
-    events
-        .send(Event::UserAction(UserAction {
-            pod_ids: request.challenges.iter().map(|c| c.pod_id.clone()).collect(),
-            url: first_url,
-            user_code: None,
-            verification_uri: None,
-            expires_at: SystemTime::now() + request.timeout,
-            browser_opened,
-        }))
-        .await;
-
-    await_answers(request, deadline, &mut answers, events).await?;
-    info!(request_id = %request.id, pods = request.challenges.len(), "saml responses received");
-    Ok(())
+    chain::run(agent, request, links, events).await
 }
 
 /// One Pod's link: its AuthnRequest checked, a fresh `RelayState`, the SSO

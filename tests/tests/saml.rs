@@ -76,7 +76,7 @@ async fn one_pod_gets_a_signed_response_it_verifies() {
     // Neither the response nor its RelayState reaches the daemon's log.
     let log = env.daemon.log();
     let response = &saml_proof(&proofs[0]).saml_response;
-    assert!(log.contains("saml responses received"), "the daemon logs the proof: {log}");
+    assert!(log.contains("every pod answered"), "the daemon logs the proof: {log}");
     assert!(!log.contains(&response[..64]) && !log.contains(&relay_state), "{log}");
 
     assert!(env.daemon.pending().await.is_empty(), "nothing waits once the proof is out");

@@ -156,10 +156,30 @@ async fn reloads(agent: Arc<Agent>, mut requests: mpsc::Receiver<()>, load: Conf
                 agent.replace_config(config);
                 info!(config = path, "config reloaded");
             }
-            Err(error) => warn!(%error, "config reload failed; keeping the previous config"),
+            Err(error) => {
+                // The file of the config in force is the one read again;
+                // the error alone may not name it (an unknown default).
+                let kept = agent.config();
+                let path = kept.config_path.as_ref().map(|p| p.display().to_string());
+                let error = with_causes(&error);
+                warn!(config = path, error, "config reload failed; keeping the previous config");
+            }
         }
         notify(&[sd_notify::NotifyState::Ready]);
     }
+}
+
+/// `error: cause: cause`, so that a log line says why (an unreadable
+/// file's I/O error is its source, not part of its message).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Tells the service manager, when there is one (`NOTIFY_SOCKET`).

@@ -7,9 +7,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use podauthd::{Config, Lifecycle, Listener};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tracing_subscriber::EnvFilter;
 
@@ -79,13 +80,18 @@ fn run(args: Args) -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
+        // The handlers go in before the daemon says it is ready: a service
+        // manager may signal it the moment after, and the default action
+        // of SIGTERM and SIGHUP is to kill the process.
+        let shutdown = shutdown_signal().context("cannot handle SIGTERM and SIGINT")?;
+        let hangups = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+
         let (reload_tx, reload) = mpsc::channel(1);
-        let lifecycle =
-            Lifecycle { shutdown: shutdown_signal(), reload, load_config: Box::new(load_config) };
-        tokio::spawn(reload_signal(reload_tx));
-        podauthd::run(config, listener, lifecycle).await
-    })?;
-    Ok(())
+        tokio::spawn(reload_signal(hangups, reload_tx));
+        let lifecycle = Lifecycle { shutdown, reload, load_config: Box::new(load_config) };
+        podauthd::run(config, listener, lifecycle).await?;
+        Ok(())
+    })
 }
 
 /// The socket passed by the service manager (`LISTEN_FDS`), else the one
@@ -107,31 +113,21 @@ fn listener(flag: Option<PathBuf>) -> anyhow::Result<Listener> {
     Ok(Listener::Bind(path))
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// A future that resolves on SIGTERM or SIGINT, with both handlers
+/// installed by the time this returns.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    })
 }
 
 /// Turns each SIGHUP into a reload request.
-async fn reload_signal(requests: mpsc::Sender<()>) {
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(hangups) => hangups,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGHUP; config reload disabled");
-            return;
-        }
-    };
+async fn reload_signal(mut hangups: Signal, requests: mpsc::Sender<()>) {
     while hangups.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading config");
         let _ = requests.try_send(());

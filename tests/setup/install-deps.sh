@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the end-to-end suite needs (a real browser,
-# the SAML IdP, a Secret Service, the C libraries samael builds against),
-# and nothing when they are all there already.
+# the SAML IdP, a Secret Service, the C libraries samael builds against,
+# systemd's tools and what building the Debian package takes), and nothing
+# when they are all there already.
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,8 @@ packages=(
   clang libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1
   openssh-client
   simplesamlphp php-cli php-xml php-mbstring
-  systemd
+  systemd procps python3
+  dpkg-dev
   nodejs npm
 )
 

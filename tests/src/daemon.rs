@@ -17,7 +17,7 @@ use podauth::v1 as pb;
 use tokio::process::{Child, Command};
 
 use crate::bins;
-use crate::fixture::{Fixture, eventually, free_port};
+use crate::fixture::{Fixture, eventually, free_port, within};
 use crate::provider::Provider;
 use crate::{LOCAL_CLIENT_ID, LOCAL_ENVIRONMENT, OTHER_CLIENT_ID, OTHER_ENVIRONMENT};
 
@@ -46,6 +46,16 @@ pub struct DaemonOptions {
     /// When set, the daemon gets no `--socket` but this `XDG_RUNTIME_DIR`,
     /// and listens on `podauth/agent.sock` inside it.
     pub xdg_runtime_dir: Option<PathBuf>,
+    /// More flags for `podauthd`, such as `--log-format json`.
+    pub args: Vec<String>,
+    /// More environment variables, such as `NOTIFY_SOCKET`.
+    pub env: Vec<(String, String)>,
+    /// More top-level config lines, `key = value` each, such as
+    /// `refresh_margin_seconds = 5`.
+    pub config_keys: Vec<String>,
+    /// More config tables, written after the two environments, such as
+    /// another `[environments.NAME]`.
+    pub config_tables: String,
 }
 
 /// A running daemon, killed when dropped.
@@ -72,11 +82,7 @@ impl Daemon {
         provider: Option<&Provider>,
         options: DaemonOptions,
     ) -> Self {
-        let socket = match (&options.xdg_runtime_dir, &options.socket) {
-            (Some(runtime), _) => runtime.join("podauth/agent.sock"),
-            (None, Some(socket)) => socket.clone(),
-            (None, None) => fixture.join("run/agent.sock"),
-        };
+        let socket = socket_of(fixture, &options);
 
         for attempt in 1..=PORT_ATTEMPTS {
             let mut daemon = Self::spawn(fixture, provider, &options, socket.clone(), free_port());
@@ -106,7 +112,7 @@ impl Daemon {
         };
         match provider {
             Some(provider) => {
-                let config = fixture.join("config.toml");
+                let config = Self::config_path(fixture);
                 std::fs::write(&config, config_text(provider, port, options))
                     .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
                 command.arg("--config").arg(&config);
@@ -118,6 +124,8 @@ impl Daemon {
         if let Some(browser) = &options.browser {
             command.env("PODAUTH_BROWSER", browser);
         }
+        command.args(&options.args);
+        command.envs(options.env.iter().map(|(name, value)| (name, value)));
 
         let log = next_log_path(fixture);
         let log_file = std::fs::File::create(&log)
@@ -209,10 +217,48 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The file the daemon logs to, readable after it is gone.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// Kills the daemon with SIGKILL, as a crash would, and reaps it.
     pub async fn kill(mut self) {
         let _ = self.child.kill().await;
     }
+
+    /// Starts a daemon with a free callback port and returns at once,
+    /// for tests that watch it become ready themselves.
+    pub fn launch(fixture: &Fixture, provider: Option<&Provider>, options: DaemonOptions) -> Self {
+        let socket = socket_of(fixture, &options);
+        Self::spawn(fixture, provider, &options, socket, free_port())
+    }
+
+    /// The config file the daemon was started with (with a provider).
+    pub fn config_path(fixture: &Fixture) -> PathBuf {
+        fixture.join("config.toml")
+    }
+
+    /// Sends `signal` (a name such as `TERM` or `HUP`) to the daemon.
+    pub fn signal(&self, signal: &str) {
+        send_signal(self.pid(), signal);
+    }
+
+    /// Waits for the daemon to exit by itself, at most `limit`.
+    pub async fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        within(limit, "podauthd to exit", self.child.wait())
+            .await
+            .unwrap_or_else(|e| panic!("cannot wait for podauthd: {e}"))
+    }
+}
+
+/// Writes the config of a daemon for `provider` with callback port `port`
+/// (as [`Daemon::start`] does) and returns its path.
+pub fn write_config(fixture: &Fixture, provider: &Provider, port: u16) -> PathBuf {
+    let config = Daemon::config_path(fixture);
+    std::fs::write(&config, config_text(provider, port, &DaemonOptions::default()))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+    config
 }
 
 /// A `podauthd` command with a clean environment: `PATH`, a `HOME` and
@@ -232,6 +278,25 @@ pub fn command(fixture: &Fixture) -> Command {
     command
 }
 
+/// Sends `signal` (a name such as `TERM` or `HUP`) to process `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let pid = pid.to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-s", signal, &pid])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run kill -s {signal}: {e}"));
+    assert!(status.success(), "kill -s {signal} {pid} failed: {status}");
+}
+
+/// Where a daemon started with `options` listens.
+fn socket_of(fixture: &Fixture, options: &DaemonOptions) -> PathBuf {
+    match (&options.xdg_runtime_dir, &options.socket) {
+        (Some(runtime), _) => runtime.join("podauth/agent.sock"),
+        (None, Some(socket)) => socket.clone(),
+        (None, None) => fixture.join("run/agent.sock"),
+    }
+}
+
 fn next_log_path(fixture: &Fixture) -> PathBuf {
     static STARTED: AtomicUsize = AtomicUsize::new(0);
     let n = STARTED.fetch_add(1, Ordering::Relaxed);
@@ -246,11 +311,14 @@ fn config_text(provider: &Provider, port: u16, options: &DaemonOptions) -> Strin
         .as_ref()
         .map(|host| format!("redirect_host = \"{host}\"\n"))
         .unwrap_or_default();
+    let keys: String = options.config_keys.iter().map(|line| format!("{line}\n")).collect();
+    let tables = &options.config_tables;
     format!(
         "default_environment = \"{LOCAL_ENVIRONMENT}\"\n\
          callback_port = {port}\n\
          browser = \"none\"\n\
          request_timeout_seconds = {timeout}\n\
+         {keys}\
          \n\
          [environments.{LOCAL_ENVIRONMENT}]\n\
          issuer = \"{issuer}\"\n\
@@ -259,6 +327,7 @@ fn config_text(provider: &Provider, port: u16, options: &DaemonOptions) -> Strin
          \n\
          [environments.{OTHER_ENVIRONMENT}]\n\
          issuer = \"{issuer}\"\n\
-         client_id = \"{OTHER_CLIENT_ID}\"\n"
+         client_id = \"{OTHER_CLIENT_ID}\"\n\
+         {tables}"
     )
 }

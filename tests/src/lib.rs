@@ -9,12 +9,16 @@
 //! the provider and checks the signed token it gets back. Every process is
 //! killed when its handle drops and every wait is bounded.
 
+pub mod activation;
 pub mod bins;
 pub mod browser;
 pub mod cli;
 pub mod daemon;
+pub mod debian;
 pub mod fixture;
+pub mod keyring;
 pub mod loopback;
+pub mod notify;
 pub mod pod;
 pub mod provider;
 pub mod recorder;
@@ -23,6 +27,11 @@ pub mod saml_acs;
 pub mod saml_env;
 pub mod saml_idp;
 pub mod saml_pod;
+pub mod scripted_idp;
+pub mod session;
+pub mod terminal;
+pub mod token_store;
+pub mod units;
 
 pub use browser::Browser;
 pub use daemon::{Daemon, DaemonOptions};
@@ -31,6 +40,7 @@ pub use pod::{Identity, Pod, PodError};
 pub use provider::Provider;
 pub use recorder::BrowserRecorder;
 pub use request::ProveRun;
+pub use token_store::TokenStore;
 
 /// The environment the test daemon uses by default.
 pub const LOCAL_ENVIRONMENT: &str = "local";

@@ -30,11 +30,13 @@ pub struct ProviderOptions {
     pub interval_seconds: u32,
     /// Lifetime of device codes, in seconds.
     pub device_code_ttl_seconds: u32,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_seconds: u32,
 }
 
 impl Default for ProviderOptions {
     fn default() -> Self {
-        Self { interval_seconds: 1, device_code_ttl_seconds: 600 }
+        Self { interval_seconds: 1, device_code_ttl_seconds: 600, access_token_ttl_seconds: 3600 }
     }
 }
 
@@ -73,6 +75,7 @@ impl Provider {
             .args(["--port", "0"])
             .args(["--interval", &options.interval_seconds.to_string()])
             .args(["--device-code-ttl", &options.device_code_ttl_seconds.to_string()])
+            .args(["--access-token-ttl", &options.access_token_ttl_seconds.to_string()])
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -67,9 +67,9 @@ enum Command {
     Service(service::ServiceCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(generate::CompletionsArgs),
-    /// Print the man page (roff)
+    /// Print the man page (roff), or write every page into a directory
     #[command(hide = true)]
-    Man,
+    Man(generate::ManArgs),
 }
 
 /// Exit codes; distinct so that scripts can tell the cases apart.
@@ -101,7 +101,7 @@ pub(crate) async fn run(args: Args) -> Exit {
         // Commands that need no agent.
         Command::Service(command) => service::run(command).await,
         Command::Completions(command) => generate::completions(command),
-        Command::Man => generate::man(),
+        Command::Man(command) => generate::man(command),
         command => match connect(args.socket).await {
             Ok(client) => with_agent(client, command).await,
             Err(error) => Err(error.into()),
@@ -128,7 +128,7 @@ async fn with_agent(client: Client, command: Command) -> Result<(), Failure> {
         Command::Login(command) => session::login(client, command).await,
         Command::Token(command) => session::token(client, command).await,
         Command::Logout(command) => session::logout(client, command).await,
-        Command::Service(_) | Command::Completions(_) | Command::Man => {
+        Command::Service(_) | Command::Completions(_) | Command::Man(_) => {
             Err(Failure::other("internal: command dispatched twice"))
         }
     }
@@ -179,6 +179,15 @@ impl From<ClientError> for Failure {
                 tonic::Code::Unauthenticated => {
                     Self { message, hint: None, exit: Exit::NotLoggedIn }
                 }
+                tonic::Code::DeadlineExceeded => Self {
+                    message,
+                    hint: Some(
+                        "run it again and finish in the browser in time, or allow longer with \
+                         --timeout SECS"
+                            .into(),
+                    ),
+                    exit: Exit::ProofFailed,
+                },
                 tonic::Code::Unavailable if status.message().is_empty() => Self {
                     message: "the agent closed the connection (is the socket another user's?)"
                         .into(),

@@ -75,7 +75,7 @@ fn install() -> Result<Report, Failure> {
         let plist = launch_agents_dir()?.join(format!("{LAUNCHD_LABEL}.plist"));
         write(
             &plist,
-            &LAUNCHD_AGENT.replace(TEMPLATE_AGENT_PATH, &daemon.display().to_string()),
+            &LAUNCHD_AGENT.replace(TEMPLATE_AGENT_PATH, &xml_text(&daemon)),
             &mut report,
         )?;
         let domain = format!("gui/{}", podauth_proto::current_uid());
@@ -94,7 +94,7 @@ fn install() -> Result<Report, Failure> {
     }
 
     let units = unit_dir()?;
-    let service = SERVICE_UNIT.replace(TEMPLATE_SERVICE_PATH, &daemon.display().to_string());
+    let service = SERVICE_UNIT.replace(TEMPLATE_SERVICE_PATH, &unit_executable(&daemon));
     write(&units.join("podauthd.service"), &service, &mut report)?;
     write(&units.join("podauthd.socket"), SOCKET_UNIT, &mut report)?;
 
@@ -211,6 +211,23 @@ fn daemon_path() -> Result<PathBuf, Failure> {
     })
 }
 
+/// `path` as the program of an `ExecStart=` line. systemd splits the line
+/// at spaces, reads `%` as a specifier and `$` as a variable, and takes `\`
+/// and `"` as escapes inside quotes.
+fn unit_executable(path: &Path) -> String {
+    let text = path.display().to_string();
+    let escaped = text.replace('%', "%%").replace('$', "$$");
+    if !text.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\\' | '\'')) {
+        return escaped;
+    }
+    format!("\"{}\"", escaped.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `path` as text inside an XML element of the launchd plist.
+fn xml_text(path: &Path) -> String {
+    path.display().to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// `$XDG_CONFIG_HOME/systemd/user`.
 fn unit_dir() -> Result<PathBuf, Failure> {
     directories::BaseDirs::new()
@@ -274,5 +291,20 @@ fn tool_output(program: &str, args: &[&str]) -> Result<String, String> {
             stderr.trim().to_owned()
         };
         Err(if said.is_empty() { format!("{program} exited with {}", output.status) } else { said })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_executable_quotes_only_what_systemd_would_split() {
+        assert_eq!(unit_executable(Path::new("/usr/bin/podauthd")), "/usr/bin/podauthd");
+        assert_eq!(
+            unit_executable(Path::new("/opt/my tools/podauthd")),
+            "\"/opt/my tools/podauthd\""
+        );
+        assert_eq!(unit_executable(Path::new("/opt/100%/podauthd")), "/opt/100%%/podauthd");
     }
 }

@@ -3,11 +3,15 @@
 //! a temporary file, synced, and renamed over the old one, so a crash
 //! leaves either the old entry or the new one, never a torn one.
 //!
+//! Each entry has one temporary file of a fixed name beside it. A save cut
+//! short by a crash leaves that file behind, holding a token; the entry's
+//! next save or delete removes it, so leftovers never pile up.
+//!
 //! The files are not encrypted: like `~/.ssh/id_*` they rely on file
 //! permissions, and are unreadable by other users.
 
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -56,6 +60,12 @@ impl FileStore {
         self.dir.join(format!("{name}.json"))
     }
 
+    /// The temporary file a save of the entry at `path` writes first.
+    fn temp_path(path: &Path) -> PathBuf {
+        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        path.with_file_name(format!(".{name}.tmp"))
+    }
+
     fn failed(operation: &'static str, path: &Path, error: &io::Error) -> StoreError {
         StoreError::Failed {
             backend: BACKEND,
@@ -68,11 +78,25 @@ impl FileStore {
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
 
-        // NamedTempFile is created 0600.
-        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(value)?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
+        // A save cut short by a crash may have left its file behind.
+        let temp = Self::temp_path(path);
+        remove_if_present(&temp)?;
+
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
+            .and_then(|mut file| {
+                file.write_all(value)?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, path));
+        if let Err(error) = written {
+            let _ = remove_if_present(&temp);
+            return Err(error);
+        }
+
         std::fs::File::open(&self.dir)?.sync_all()
     }
 }
@@ -99,11 +123,21 @@ impl Store for FileStore {
 
     fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let path = self.path(key);
+        let temp = Self::temp_path(&path);
+        remove_if_present(&temp).map_err(|e| Self::failed("delete a session", &temp, &e))?;
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(Self::failed("delete a session", &path, &e)),
         }
+    }
+}
+
+/// Removes `path`; a file that is not there is fine.
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -129,6 +163,24 @@ mod tests {
 
         assert!(store.delete("session-local-0").unwrap());
         assert!(!store.delete("session-local-0").unwrap());
+    }
+
+    #[test]
+    fn a_save_cut_short_leaves_nothing_behind_after_the_next_save() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = FileStore::new(tmp.path().join("sessions"));
+        store.save("session-local-0", &SecretString::from("old")).unwrap();
+        let left = FileStore::temp_path(&store.path("session-local-0"));
+        std::fs::write(&left, "{\"torn\"").unwrap();
+
+        store.save("session-local-0", &SecretString::from("new")).unwrap();
+        assert_eq!(store.load("session-local-0").unwrap().unwrap().expose_secret(), "new");
+        assert!(!left.exists(), "the leftover of the crashed save is gone");
+
+        std::fs::write(&left, "{\"torn\"").unwrap();
+        assert!(store.delete("session-local-0").unwrap());
+        let names: Vec<_> = std::fs::read_dir(store.dir()).unwrap().collect();
+        assert!(names.is_empty(), "{names:?}");
     }
 
     #[test]

@@ -23,7 +23,16 @@ impl KeyringStore {
     }
 
     fn failed(&self, operation: &'static str, error: &keyring::Error) -> StoreError {
-        StoreError::Failed { backend: self.backend(), operation, reason: error.to_string() }
+        // The crate's words for a locked keyring whose unlock prompt was
+        // dismissed (or could not be shown) do not say "locked".
+        let reason = match error {
+            keyring::Error::NoStorageAccess(_) => format!(
+                "the keyring is locked and was not unlocked ({error}); unlock it, or set \
+                 token_store = \"file\""
+            ),
+            _ => error.to_string(),
+        };
+        StoreError::Failed { backend: self.backend(), operation, reason }
     }
 }
 

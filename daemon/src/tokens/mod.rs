@@ -258,6 +258,7 @@ impl Sessions {
 
             match token_endpoint::request(idp.http(), &endpoints.token, &form).await {
                 Ok(granted) => {
+                    debug!(environment = %env.name, "refresh granted; storing it");
                     let renewed = renewed_session(session, granted);
                     slot.session = Some(renewed);
                     slot.unsaved = true;

@@ -94,9 +94,10 @@ impl Agent {
     }
 
     /// Puts a reloaded config in force for requests that start from now
-    /// on. The loopback ports and the session store stay as they were at
-    /// start: changing those needs a restart, which is logged.
-    pub fn replace_config(&self, config: Config) {
+    /// on. The loopback server keeps the hosts and ports it bound at start,
+    /// so a config that moves them is refused (redirect URIs would point
+    /// where nothing listens); the session store also stays as it was.
+    pub fn replace_config(&self, config: Config) -> Result<(), String> {
         let old = self.config();
         let ports = |c: &Config| {
             let mut ports: Vec<(String, u16)> =
@@ -106,12 +107,15 @@ impl Agent {
             ports
         };
         if ports(&old) != ports(&config) {
-            tracing::warn!("callback hosts or ports changed; they take effect after a restart");
+            return Err("the new config moves the callback hosts or ports, which the loopback \
+                        server bound at start; restart podauthd to apply it"
+                .into());
         }
         if old.token_store != config.token_store || old.state_dir != config.state_dir {
             tracing::warn!("token store settings changed; they take effect after a restart");
         }
         *self.config.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(config);
+        Ok(())
     }
 
     /// The IdP client.

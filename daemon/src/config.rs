@@ -119,6 +119,15 @@ impl Config {
             })?,
             None => file.callback_port.unwrap_or(DEFAULT_CALLBACK_PORT),
         };
+        // The IdP must list the exact redirect port: an ephemeral one could
+        // never be registered.
+        if port == 0 {
+            return Err(Error::InvalidVariable {
+                variable: "PODAUTH_CALLBACK_PORT, --callback-port or callback_port",
+                value: "0".into(),
+                reason: "the callback port must be a fixed port from 1 to 65535".into(),
+            });
+        }
         let request_timeout = match var("PODAUTH_REQUEST_TIMEOUT") {
             Some(text) => text.parse::<u64>().map(Duration::from_secs).map_err(|e| {
                 Error::InvalidVariable {
@@ -217,6 +226,13 @@ mod tests {
     fn unknown_key_is_an_error_with_its_name() {
         let err = Config::from_toml("callback_prot = 1", None, &no_vars).unwrap_err();
         assert!(err.to_string().contains("callback_prot"), "{err}");
+    }
+
+    #[test]
+    fn port_zero_is_refused() {
+        // An ephemeral port could never be listed at the IdP.
+        let err = Config::from_toml("callback_port = 0", None, &no_vars).unwrap_err();
+        assert!(err.to_string().contains("fixed port"), "{err}");
     }
 
     #[test]

@@ -153,8 +153,15 @@ async fn reloads(agent: Arc<Agent>, mut requests: mpsc::Receiver<()>, load: Conf
         match load() {
             Ok(config) => {
                 let path = config.config_path.as_ref().map(|p| p.display().to_string());
-                agent.replace_config(config);
-                info!(config = path, "config reloaded");
+                match agent.replace_config(config) {
+                    Ok(()) => info!(config = path, "config reloaded"),
+                    Err(reason) => {
+                        warn!(
+                            config = path,
+                            reason, "config reload refused; keeping the previous config"
+                        );
+                    }
+                }
             }
             Err(error) => {
                 // The file of the config in force is the one read again;

@@ -282,7 +282,16 @@ fn from_config(
         device_authorization_endpoint,
         saml_sso_url,
         redirect_host,
-        redirect_port: config.redirect_port.unwrap_or(loopback.port),
+        redirect_port: match config.redirect_port {
+            Some(0) => {
+                return Err(invalid(
+                    "redirect_port",
+                    "must be a fixed port from 1 to 65535".into(),
+                ));
+            }
+            Some(port) => port,
+            None => loopback.port,
+        },
     })
 }
 

@@ -121,7 +121,7 @@ impl Idp {
         let unreachable =
             |reason: String| ProveError::IdpUnreachable { url: url.to_string(), reason };
         let response =
-            self.http.get(url.clone()).send().await.map_err(|e| unreachable(e.to_string()))?;
+            self.http.get(url.clone()).send().await.map_err(|e| unreachable(with_causes(&e)))?;
         if !response.status().is_success() {
             return Err(unreachable(format!("discovery answered {}", response.status())));
         }
@@ -200,7 +200,7 @@ impl Idp {
                 // the parse error's raw body is deliberately left out.
                 other => ProveError::IdpUnreachable {
                     url: device_url.to_string(),
-                    reason: other.to_string(),
+                    reason: with_causes(&other),
                 },
             })?;
 
@@ -223,6 +223,21 @@ impl Idp {
             interval: if interval.is_zero() { DEFAULT_DEVICE_INTERVAL } else { interval },
         })
     }
+}
+
+/// An error and its causes ("request failed: ... : dns error: ..."), so the
+/// person reading it learns why, not only that.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, ProveError> {

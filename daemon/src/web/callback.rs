@@ -52,7 +52,8 @@ pub(super) async fn auth_code(
 
     let payload = match (query.code, query.error) {
         (_, Some(error)) => {
-            CallbackPayload::Refused { error, description: query.error_description }
+            let description = query.error_description.as_deref().map(printable);
+            CallbackPayload::Refused { error: printable(&error), description }
         }
         (Some(code), None) => CallbackPayload::AuthCode { code, issuer: query.iss },
         (None, None) => {
@@ -72,6 +73,12 @@ fn outcome_name(outcome: &CallbackOutcome) -> &'static str {
         CallbackOutcome::Failed(_) => "failed",
         CallbackOutcome::Unknown => "unknown",
     }
+}
+
+/// The IdP's error text with control characters replaced, so it can reach
+/// terminals and log lines without escape sequences or forged lines.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
 }
 
 /// Parses the query, refusing repeated or oversized parameters; unknown
@@ -108,6 +115,11 @@ fn parse(query: &str) -> Result<CallbackQuery, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_pass() {
+        assert_eq!(printable("x\u{1b}[2J\nfake"), "x\u{fffd}[2J\u{fffd}fake");
+    }
 
     #[test]
     fn repeated_state_is_refused() {

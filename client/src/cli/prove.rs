@@ -16,7 +16,7 @@ use super::{Failure, output};
 #[derive(Debug, ClapArgs)]
 pub(crate) struct ProveArgs {
     /// Method: oidc-device-code, oidc-auth-code or saml [default: the agent's, oidc-device-code]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     method: String,
 
     /// A Pod to prove your identity to (repeat for several)
@@ -42,7 +42,7 @@ pub(crate) struct ProveArgs {
     idp_sso_url: Option<String>,
 
     /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     environment: String,
 
     /// Do not let the agent open a browser; open the printed URL yourself

@@ -13,11 +13,11 @@ use super::{Failure, output};
 #[derive(Debug, ClapArgs)]
 pub(crate) struct LoginArgs {
     /// oidc-device-code (default) or oidc-auth-code
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     method: String,
 
     /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     environment: String,
 
     /// Do not let the agent open a browser; open the printed URL yourself
@@ -40,7 +40,7 @@ pub(crate) struct LoginArgs {
 #[derive(Debug, ClapArgs)]
 pub(crate) struct TokenArgs {
     /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     environment: String,
 
     /// Print one JSON document with the token and its expiry
@@ -51,7 +51,7 @@ pub(crate) struct TokenArgs {
 #[derive(Debug, ClapArgs)]
 pub(crate) struct LogoutArgs {
     /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     environment: String,
 
     /// Print one JSON document

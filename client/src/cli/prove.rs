@@ -10,7 +10,7 @@ use podauth::v1::{self as pb, proof, prove_event};
 use serde_json::{Value, json};
 
 use super::task;
-use super::waiting::{Display, Spinner, follow, unix_time};
+use super::waiting::{BrowserArgs, Display, Spinner, follow, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -41,25 +41,12 @@ pub(crate) struct ProveArgs {
     #[arg(long, value_name = "URL")]
     idp_sso_url: Option<String>,
 
-    /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
-    environment: String,
-
-    /// Do not let the agent open a browser; open the printed URL yourself
-    #[arg(long)]
-    no_browser: bool,
-
-    /// Seconds you have to finish in the browser [default: the agent's, 300]
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<u32>,
+    #[command(flatten)]
+    browser: BrowserArgs,
 
     /// Print one JSON document with every proof
     #[arg(long)]
     json: bool,
-
-    /// Do not draw QR codes of device-code pages
-    #[arg(long)]
-    no_qr: bool,
 }
 
 pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(), Failure> {
@@ -70,19 +57,20 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
         }
         args.pods = task.pods;
         if args.client_ids.is_empty() && args.method != podauth::methods::SAML {
-            args.client_ids = vec![environment_client_id(&mut client, &args.environment).await?];
+            args.client_ids =
+                vec![environment_client_id(&mut client, &args.browser.environment).await?];
         }
     }
     let challenges = challenges(&args)?;
     let request = pb::ProveRequest {
         method: args.method.clone(),
         challenges,
-        environment: args.environment.clone(),
-        timeout_seconds: args.timeout,
-        open_browser: Some(!args.no_browser),
+        environment: args.browser.environment.clone(),
+        timeout_seconds: args.browser.timeout,
+        open_browser: Some(!args.browser.no_browser),
     };
 
-    let display = Display { qr: !args.no_qr };
+    let display = Display { qr: !args.browser.no_qr };
     let pod_count = request.challenges.len();
     let mut stream = client.prove(request).await?;
     let mut actions = Vec::new();
@@ -118,7 +106,7 @@ pub(crate) async fn prove(mut client: Client, mut args: ProveArgs) -> Result<(),
         let method = if args.method.is_empty() { podauth::methods::DEFAULT } else { &args.method };
         return output::json(&json!({
             "method": method,
-            "environment": (!args.environment.is_empty()).then_some(&args.environment),
+            "environment": (!args.browser.environment.is_empty()).then_some(&args.browser.environment),
             "user_actions": actions.iter().map(action_json).collect::<Vec<_>>(),
             "proofs": proofs.iter().map(proof_json).collect::<Vec<_>>(),
         }));

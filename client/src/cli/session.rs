@@ -7,7 +7,7 @@ use podauth::v1::{self as pb, login_event};
 use serde_json::json;
 
 use super::prove::action_json;
-use super::waiting::{Display, Spinner, follow, unix_time};
+use super::waiting::{BrowserArgs, Display, Spinner, follow, unix_time};
 use super::{Failure, output};
 
 #[derive(Debug, ClapArgs)]
@@ -16,25 +16,12 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     method: String,
 
-    /// Auth environment [default: the agent's default]
-    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
-    environment: String,
-
-    /// Do not let the agent open a browser; open the printed URL yourself
-    #[arg(long)]
-    no_browser: bool,
-
-    /// Seconds you have to finish in the browser [default: the agent's, 300]
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<u32>,
+    #[command(flatten)]
+    browser: BrowserArgs,
 
     /// Print one JSON document
     #[arg(long)]
     json: bool,
-
-    /// Do not draw a QR code of the device-code page
-    #[arg(long)]
-    no_qr: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -61,12 +48,12 @@ pub(crate) struct LogoutArgs {
 
 pub(crate) async fn login(mut client: Client, args: LoginArgs) -> Result<(), Failure> {
     let request = pb::LoginRequest {
-        environment: args.environment.clone(),
+        environment: args.browser.environment.clone(),
         method: args.method.clone(),
-        timeout_seconds: args.timeout,
-        open_browser: Some(!args.no_browser),
+        timeout_seconds: args.browser.timeout,
+        open_browser: Some(!args.browser.no_browser),
     };
-    let display = Display { qr: !args.no_qr };
+    let display = Display { qr: !args.browser.no_qr };
     let mut stream = client.login(request).await?;
     let mut actions = Vec::new();
     let mut done = None;

@@ -13,6 +13,26 @@ use qrcode::render::unicode::Dense1x2;
 
 use super::{Failure, output};
 
+/// The flags of every command that may send the user to a browser.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BrowserArgs {
+    /// Auth environment [default: the agent's default]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
+    pub(crate) environment: String,
+
+    /// Do not let the agent open a browser; open the printed URL yourself
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+
+    /// Seconds you have to finish in the browser (1 to 3600) [default: the agent's, 300]
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<u32>,
+
+    /// Do not draw QR codes of device-code pages
+    #[arg(long)]
+    pub(crate) no_qr: bool,
+}
+
 /// How the user actions are shown.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Display {
